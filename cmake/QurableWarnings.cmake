@@ -1,0 +1,11 @@
+# Warning flags for the project's own targets (tests, tools, examples); never forced on consumers.
+function(qurable_webhooks_set_warnings target)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+    if(QURABLE_WEBHOOKS_WARNINGS_AS_ERRORS)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+  elseif(MSVC)
+    target_compile_options(${target} PRIVATE /W4 $<$<BOOL:${QURABLE_WEBHOOKS_WARNINGS_AS_ERRORS}>:/WX>)
+  endif()
+endfunction()

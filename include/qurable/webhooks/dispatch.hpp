@@ -1,0 +1,110 @@
+#pragma once
+// Event → the visitor's overload for its type. Chosen at compile time: a switch on the decoded type, no virtual
+// call, no map.
+//
+// A visitor is any callable with overloads taking `const member_created&`, `const coupon_code_assigned&`,
+// `const coupon_code_used&` (or `const coupon_event&` for both coupon types), plus an optional fallback taking
+// `const event_envelope&`. A known type without its own overload goes to the fallback; an unknown type always
+// does. With no fallback either, the event is "unhandled": still acknowledged, since the platform adds types.
+// Overloads return void (success) or handler_result; with exceptions enabled, a throwing handler is a failure.
+
+#include <exception>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "coupon_events.hpp"
+#include "event_envelope.hpp"
+#include "member_created.hpp"
+#include "parser.hpp"
+
+namespace qurable::webhooks {
+
+// What a handler returns when it can fail: the SDK answers 5xx so that the platform retries.
+struct handler_result {
+  bool failed = false;
+  std::string message;
+
+  static handler_result success() { return {}; }
+  static handler_result failure(std::string message) { return {true, std::move(message)}; }
+};
+
+// Builds a visitor from lambdas: overloaded{[](const member_created&) {...}, [](const event_envelope&) {...}}.
+template <class... Handlers>
+struct overloaded : Handlers... {
+  using Handlers::operator()...;
+};
+template <class... Handlers>
+overloaded(Handlers...) -> overloaded<Handlers...>;
+
+enum class dispatch_status : unsigned char { handled, unhandled, failed };
+
+struct dispatch_result {
+  dispatch_status status = dispatch_status::unhandled;
+  std::string message;  // set when failed
+};
+
+namespace detail {
+
+template <class Visitor, class Event>
+dispatch_result call_handler(Visitor& visitor, const Event& event) {
+  using returned = std::invoke_result_t<Visitor&, const Event&>;
+  static_assert(std::is_void_v<returned> || std::is_convertible_v<returned, handler_result>,
+                "an event handler returns void or qurable::webhooks::handler_result");
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+  try {
+#endif
+    if constexpr (std::is_void_v<returned>) {
+      std::invoke(visitor, event);
+      return {dispatch_status::handled, {}};
+    } else {
+      handler_result result = std::invoke(visitor, event);
+      if (result.failed) return {dispatch_status::failed, std::move(result.message)};
+      return {dispatch_status::handled, {}};
+    }
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+  } catch (const std::exception& error) {
+    return {dispatch_status::failed, error.what()};
+  } catch (...) {
+    return {dispatch_status::failed, "the handler threw a non-standard exception"};
+  }
+#endif
+}
+
+template <class Visitor>
+dispatch_result call_fallback(Visitor& visitor, const event_envelope& envelope) {
+  if constexpr (std::is_invocable_v<Visitor&, const event_envelope&>) {
+    return call_handler(visitor, envelope);
+  } else {
+    return {dispatch_status::unhandled, {}};
+  }
+}
+
+template <class Visitor, class Event>
+dispatch_result call_typed(Visitor& visitor, const Event* typed, const event_envelope& envelope) {
+  if constexpr (std::is_invocable_v<Visitor&, const Event&>) {
+    return call_handler(visitor, *typed);
+  } else {
+    return call_fallback(visitor, envelope);
+  }
+}
+
+}  // namespace detail
+
+template <class Visitor>
+dispatch_result dispatch(const event& e, Visitor&& visitor) {
+  switch (e.type()) {
+    case event_type::member_created:
+      return detail::call_typed(visitor, e.get_if<member_created>(), e.envelope());
+    case event_type::coupon_code_assigned:
+      return detail::call_typed(visitor, e.get_if<coupon_code_assigned>(), e.envelope());
+    case event_type::coupon_code_used:
+      return detail::call_typed(visitor, e.get_if<coupon_code_used>(), e.envelope());
+    case event_type::unknown:
+      break;
+  }
+  return detail::call_fallback(visitor, e.envelope());
+}
+
+}  // namespace qurable::webhooks

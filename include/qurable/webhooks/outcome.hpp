@@ -1,0 +1,64 @@
+#pragma once
+// How a delivery ended, and the HTTP status that makes the platform's retries do the right thing.
+
+#include <string>
+#include <string_view>
+
+#include "error.hpp"
+
+namespace qurable::webhooks {
+
+enum class outcome_kind : unsigned char {
+  dispatched,      // a handler took the event                                      → 200
+  unhandled,       // valid event, no handler for its type (or an unknown type)    → 200: retrying cannot help
+  rejected,        // the body is not an acceptable event                           → 4xx: retrying cannot help
+  handler_failed,  // the handler failed                                            → 500: the platform retries
+};
+
+constexpr std::string_view to_string(outcome_kind kind) noexcept {
+  switch (kind) {
+    case outcome_kind::dispatched: return "dispatched";
+    case outcome_kind::unhandled: return "unhandled";
+    case outcome_kind::rejected: return "rejected";
+    case outcome_kind::handler_failed: return "handler_failed";
+  }
+  return "unknown";
+}
+
+// The status for a rejection: 413 for size, 400 for bytes that are not JSON, 422 for JSON that is not an event.
+constexpr int http_status_for(error_code code) noexcept {
+  switch (code) {
+    case error_code::none: return 200;
+    case error_code::body_too_large: return 413;
+    case error_code::empty_body:
+    case error_code::invalid_utf8:
+    case error_code::invalid_json:
+    case error_code::trailing_content:
+    case error_code::nesting_too_deep: return 400;
+    case error_code::not_an_object:
+    case error_code::missing_event:
+    case error_code::missing_event_type:
+    case error_code::missing_field:
+    case error_code::wrong_type:
+    case error_code::invalid_timestamp: return 422;
+    case error_code::handler_failed:
+    case error_code::internal: return 500;
+  }
+  return 500;
+}
+
+struct outcome {
+  outcome_kind kind = outcome_kind::rejected;
+  int http_status = 500;
+  error_code code = error_code::none;
+  std::string message;  // empty unless rejected or handler_failed (so success does not allocate)
+  std::string path;     // JSON Pointer of the offending value, when there is one
+  // Views into the parsed event: valid until the parser's next parse; empty when the body was rejected early.
+  std::string_view event_type;
+  std::string_view loyalty_event_key;
+
+  // True when the platform should consider the delivery done (2xx).
+  bool acknowledged() const noexcept { return http_status >= 200 && http_status < 300; }
+};
+
+}  // namespace qurable::webhooks

@@ -1,0 +1,189 @@
+#pragma once
+// Body → validated, decoded event. One parser per thread; reuse it: a warm parser allocates nothing per event.
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <simdjson.h>
+
+#include "coupon_events.hpp"
+#include "detail/decoder.hpp"
+#include "error.hpp"
+#include "event_envelope.hpp"
+#include "event_type.hpp"
+#include "member_created.hpp"
+
+namespace qurable::webhooks {
+
+struct parser_options {
+  // Larger bodies are rejected (error_code::body_too_large, HTTP 413) before any parsing.
+  std::size_t max_body_size = std::size_t{1} << 20;
+  // Deepest nesting accepted anywhere in the body; the platform's events nest 5 levels deep.
+  std::size_t max_depth = 64;
+};
+
+// Why a body was rejected. The strings belong to the parser: valid until its next parse.
+struct parse_error {
+  error_code code = error_code::none;
+  std::string_view message;
+  std::string_view path;  // JSON Pointer of the offending value, e.g. "/event/executionResults/tiers/0"; may be empty
+};
+
+// A decoded event. Every view in it borrows the parser (decoded strings, lists) and the body (raw JSON text):
+// it is valid until the parser's next parse() or destruction, and the body must stay alive and unchanged as long.
+class event {
+ public:
+  event_type type() const noexcept { return type_; }
+  const event_envelope& envelope() const noexcept { return *envelope_; }
+
+  // The typed view when the event is of type T (member_created, coupon_code_assigned, coupon_code_used), else nullptr.
+  template <class T>
+  const T* get_if() const noexcept {
+    if constexpr (std::is_same_v<T, member_created>) {
+      return type_ == event_type::member_created ? &storage_->member_created_event : nullptr;
+    } else if constexpr (std::is_same_v<T, coupon_code_assigned>) {
+      return type_ == event_type::coupon_code_assigned ? &storage_->coupon_code_assigned_event : nullptr;
+    } else if constexpr (std::is_same_v<T, coupon_code_used>) {
+      return type_ == event_type::coupon_code_used ? &storage_->coupon_code_used_event : nullptr;
+    } else if constexpr (std::is_same_v<T, coupon_event>) {
+      if (type_ == event_type::coupon_code_assigned) return &storage_->coupon_code_assigned_event;
+      return type_ == event_type::coupon_code_used ? &storage_->coupon_code_used_event : nullptr;
+    } else {
+      static_assert(sizeof(T) == 0, "get_if<T>: T is not an event type of the SDK");
+    }
+  }
+
+ private:
+  friend class parser;
+  struct storage {
+    member_created member_created_event;
+    coupon_code_assigned coupon_code_assigned_event;
+    coupon_code_used coupon_code_used_event;
+    event_envelope unknown_envelope;
+  };
+
+  event_type type_ = event_type::unknown;
+  const event_envelope* envelope_ = nullptr;
+  const storage* storage_ = nullptr;
+};
+
+// Either an event or the reason there is none.
+class parse_result {
+ public:
+  explicit operator bool() const noexcept { return event_ != nullptr; }
+  // Only when the result is true.
+  const event& value() const noexcept { return *event_; }
+  const event* operator->() const noexcept { return event_; }
+  const event& operator*() const noexcept { return *event_; }
+  // Code none when the result is true.
+  const parse_error& error() const noexcept { return error_; }
+
+ private:
+  friend class parser;
+  const event* event_ = nullptr;
+  parse_error error_;
+};
+
+class parser {
+ public:
+  explicit parser(parser_options options = {}) : options_(options), json_(options.max_body_size) {}
+
+  // Views handed out point into the parser: it stays where it is.
+  parser(const parser&) = delete;
+  parser& operator=(const parser&) = delete;
+  parser(parser&&) = delete;
+  parser& operator=(parser&&) = delete;
+
+  const parser_options& options() const noexcept { return options_; }
+
+  // A body without known padding: copied once into the parser's reusable buffer (simdjson reads up to
+  // SIMDJSON_PADDING bytes past the end). Use one of the overloads below to avoid the copy.
+  parse_result parse(std::string_view body) { return parse(body.data(), body.size(), 0); }
+  parse_result parse(const char* body) { return parse(std::string_view(body)); }
+
+  // A std::string is read in place when its capacity leaves SIMDJSON_PADDING spare bytes
+  // (`body.reserve(body.size() + simdjson::SIMDJSON_PADDING)`), and copied otherwise.
+  parse_result parse(const std::string& body) { return parse(body.data(), body.size(), body.capacity()); }
+
+  // A buffer the caller promises has `capacity` readable bytes (capacity >= size + SIMDJSON_PADDING for no copy).
+  parse_result parse(simdjson::padded_string_view body) { return parse(body.data(), body.size(), body.capacity()); }
+
+  parse_result parse(const char* data, std::size_t size, std::size_t capacity) {
+    error_.clear();
+    arena_.clear();
+    parse_result result;
+    if (size > options_.max_body_size) {
+      return reject(result, error_code::body_too_large, "the body is larger than max_body_size");
+    }
+    if (is_blank(data, size)) return reject(result, error_code::empty_body, "the body is empty");
+    const char* input = data;
+    // Checked here because simdjson 3.0.1 accepts a capacity smaller than the length (simdjson issue 2120).
+    if (capacity < size || capacity - size < simdjson::SIMDJSON_PADDING) {
+      if (!copy_to_padded_buffer(data, size)) return reject(result, error_code::internal, "out of memory");
+      input = buffer_.get();
+    }
+    detail::od::document doc;
+    if (auto e = json_.iterate(simdjson::padded_string_view(input, size, size + simdjson::SIMDJSON_PADDING))
+                     .get(doc)) {
+      return reject(result, detail::from_simdjson(e), simdjson::error_message(e));
+    }
+    detail::decoder decoder(doc, arena_, error_, options_.max_depth);
+    detail::decoder::result decoded;
+    if (decoder.decode_document(storage_, decoded) != error_code::none) return reject(result);
+    event_.type_ = decoded.type;
+    event_.envelope_ = decoded.envelope;
+    event_.storage_ = &storage_;
+    result.event_ = &event_;
+    return result;
+  }
+
+ private:
+  static bool is_blank(const char* data, std::size_t size) noexcept {
+    for (std::size_t i = 0; i < size; ++i) {
+      const char c = data[i];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
+    }
+    return true;
+  }
+
+  bool copy_to_padded_buffer(const char* data, std::size_t size) {
+    const std::size_t needed = size + simdjson::SIMDJSON_PADDING;
+    if (needed > buffer_capacity_) {
+      const std::size_t grown = needed > 2 * buffer_capacity_ ? needed : 2 * buffer_capacity_;
+      buffer_.reset(new (std::nothrow) char[grown]);
+      buffer_capacity_ = buffer_ ? grown : 0;
+      if (!buffer_) return false;
+    }
+    std::memcpy(buffer_.get(), data, size);
+    std::memset(buffer_.get() + size, 0, simdjson::SIMDJSON_PADDING);
+    return true;
+  }
+
+  parse_result& reject(parse_result& result, error_code code, std::string_view message) {
+    error_.code = code;
+    error_.message.assign(message);
+    error_.path.clear();
+    return reject(result);
+  }
+
+  parse_result& reject(parse_result& result) const noexcept {
+    result.error_ = parse_error{error_.code, error_.message, error_.path};
+    return result;
+  }
+
+  parser_options options_;
+  detail::od::parser json_;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t buffer_capacity_ = 0;
+  detail::arena arena_;
+  detail::error_state error_;
+  event::storage storage_;
+  event event_;
+};
+
+}  // namespace qurable::webhooks

@@ -1,0 +1,123 @@
+#pragma once
+// Platform timestamps ("2025-04-24T13:22:50.049Z"): kept as the raw string, parsed only when asked.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "error.hpp"
+
+namespace qurable::webhooks {
+
+// UTC time with millisecond resolution (std::chrono::sys_time<milliseconds> in C++20 terms).
+using time_point = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
+
+namespace detail {
+
+constexpr bool read_digits(std::string_view s, std::size_t pos, std::size_t count, int& out) noexcept {
+  if (pos + count > s.size()) return false;
+  int v = 0;
+  for (std::size_t i = pos; i < pos + count; ++i) {
+    const char c = s[i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  return true;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (the well-known civil-from-days inverse).
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+constexpr bool is_leap(int y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+constexpr int days_in_month(int y, int m) noexcept {
+  constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+// Parses "YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+hh:mm|-hh:mm)"; fractions beyond milliseconds are truncated.
+constexpr error_code parse_iso8601(std::string_view s, std::int64_t& ms_since_epoch) noexcept {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!read_digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !read_digits(s, 5, 2, month) || s[7] != '-' ||
+      !read_digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't') || !read_digits(s, 11, 2, hour) ||
+      s[13] != ':' || !read_digits(s, 14, 2, minute) || s[16] != ':' || !read_digits(s, 17, 2, second)) {
+    return error_code::invalid_timestamp;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
+      second > 60) {  // 60: a leap second, folded into the next minute like std::chrono does
+    return error_code::invalid_timestamp;
+  }
+  std::size_t pos = 19;
+  int millis = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    std::size_t digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 3) millis = millis * 10 + (s[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0 || digits > 9) return error_code::invalid_timestamp;
+    for (std::size_t i = digits; i < 3; ++i) millis *= 10;
+  }
+  int offset_minutes = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh = 0, om = 0;
+    if (!read_digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !read_digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
+      return error_code::invalid_timestamp;
+    }
+    offset_minutes = (s[pos] == '+' ? 1 : -1) * (oh * 60 + om);
+    pos += 6;
+  } else {
+    return error_code::invalid_timestamp;  // a time without a zone is ambiguous
+  }
+  if (pos != s.size()) return error_code::invalid_timestamp;
+  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  ms_since_epoch = seconds * 1000 + millis;
+  return error_code::none;
+}
+
+}  // namespace detail
+
+// A timestamp field: the raw string as sent, and its value on demand. A malformed string is an error when it is
+// read (error_code::invalid_timestamp), never when the event is received, so one odd date does not drop an event.
+class timestamp {
+ public:
+  constexpr timestamp() noexcept = default;
+  constexpr explicit timestamp(std::string_view raw) noexcept : raw_(raw) {}
+
+  constexpr std::string_view raw() const noexcept { return raw_; }
+
+  // simdjson-style: `time_point t; if (auto err = ts.get(t); err != error_code::none) ...`
+  constexpr error_code get(time_point& out) const noexcept {
+    std::int64_t ms = 0;
+    const error_code err = detail::parse_iso8601(raw_, ms);
+    if (err == error_code::none) out = time_point(std::chrono::milliseconds(ms));
+    return err;
+  }
+
+  // The value, or nothing when the string is malformed.
+  std::optional<time_point> value() const noexcept {
+    time_point t{};
+    if (get(t) != error_code::none) return std::nullopt;
+    return t;
+  }
+
+ private:
+  std::string_view raw_;
+};
+
+}  // namespace qurable::webhooks

@@ -76,6 +76,15 @@ inline error_code from_simdjson(simdjson::error_code e) noexcept {
 // the key: the body is padded and the key ends in a quote that stage 1 has validated.
 inline bool key_is(od::raw_json_string key, std::string_view name) noexcept { return key.unsafe_is_equal(name); }
 
+// A key as written in the body (escapes kept), for error paths. Not field::unescaped_key(): after a structural
+// error simdjson abandons its iterator, and unescaping through it dereferences a null parser.
+inline std::string_view key_text(od::raw_json_string key) noexcept {
+  const char* begin = key.raw();
+  const char* end = begin;
+  while (*end != '"') end += *end == '\\' ? 2 : 1;  // stage 1 has checked that the key's closing quote exists
+  return std::string_view(begin, static_cast<std::size_t>(end - begin));
+}
+
 // Finds `key` among `names`, trying the slot after the previous match first.
 template <std::size_t N>
 inline int match_key(od::raw_json_string key, const std::string_view (&names)[N], std::size_t& next) noexcept {
@@ -232,10 +241,7 @@ class decoder {
           od::field field;
           if (auto e = std::move(field_result).get(field)) return fail(e);
           od::value value = field.value();
-          if (auto err = walk(value, depth + 1); err != error_code::none) {
-            std::string_view key;
-            return field.unescaped_key().get(key) ? err : at(key);
-          }
+          if (auto err = walk(value, depth + 1); err != error_code::none) return at(key_text(field.key()));
         }
         return error_code::none;
       }
@@ -298,10 +304,7 @@ class decoder {
       const int index = match_key(field.key(), names, next);
       od::value value = field.value();
       if (index < 0) {
-        if (auto err = walk(value, depth + 1); err != error_code::none) {
-          std::string_view key;
-          return field.unescaped_key().get(key) ? err : at(key);
-        }
+        if (auto err = walk(value, depth + 1); err != error_code::none) return at(key_text(field.key()));
         continue;
       }
       seen |= std::uint64_t{1} << index;
@@ -364,10 +367,7 @@ class decoder {
         if (auto err = decode_event(value, storage, out); err != error_code::none) return at("event");
         continue;
       }
-      if (auto err = walk(value, 1); err != error_code::none) {
-        std::string_view key;
-        return field.unescaped_key().get(key) ? err : at(key);
-      }
+      if (auto err = walk(value, 1); err != error_code::none) return at(key_text(field.key()));
     }
     const char* trailing = nullptr;
     if (!doc_.current_location().get(trailing)) {

@@ -1,0 +1,39 @@
+// Smallest real use of the package: parse a coupon event from memory (and, with the signature component, sign and
+// verify it). Exits non-zero when anything is off.
+#include <qurable/webhooks.hpp>
+#if defined(QW_WITH_SIGNATURE) && __has_include(<qurable/webhooks/signature.hpp>)
+#include <qurable/webhooks/signature.hpp>
+#define QW_TEST_SIGNATURE 1
+#endif
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+int main() {
+  namespace qw = qurable::webhooks;
+  const std::string body = R"({"event":{"eventType":"some-future-event","status":"success",
+    "loyaltyEventKey":"ev_test","systemUniqueKey":"00000000-0000-0000-0000-000000000000",
+    "createdAt":"2025-04-24T13:23:50.586Z","updatedAt":"2025-04-24T13:23:50.586Z"}})";
+
+  qw::parser parser;
+  const auto result = parser.parse(body);
+  if (!result || result->type() != qw::event_type::unknown || result->envelope().event_type != "some-future-event") {
+    std::fprintf(stderr, "test_package: unexpected parse result\n");
+    return 1;
+  }
+
+#if defined(QW_TEST_SIGNATURE)
+  const char* secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const auto signature = qw::sign_standard_webhooks(secret, "msg_1", "1714000000", body);
+  const qw::standard_webhooks_verifier verifier(secret);
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1714000000));
+  if (!signature || !verifier.verify("msg_1", "1714000000", *signature, body, now)) {
+    std::fprintf(stderr, "test_package: the signature round trip failed\n");
+    return 1;
+  }
+#endif
+
+  std::printf("qurable-webhooks %s: ok\n", QURABLE_WEBHOOKS_VERSION);
+  return 0;
+}

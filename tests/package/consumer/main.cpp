@@ -1,0 +1,72 @@
+// Parses a delivery body read from the file named by argv[1] (tests/fixtures/member-created.json) and checks that it
+// is the member-created event it should be. With QW_WITH_SIGNATURE, also signs and verifies the body through the
+// signature component, which has to link OpenSSL's libcrypto. Exits non-zero on any mismatch.
+#include <qurable/webhooks.hpp>
+
+#if defined(QW_WITH_SIGNATURE)
+#if __has_include(<qurable/webhooks/signature.hpp>)
+#include <qurable/webhooks/signature.hpp>
+
+#include <chrono>
+#define QW_HAVE_SIGNATURE_HEADER 1
+#else
+#include <openssl/crypto.h>
+#endif
+#endif
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+namespace qw = qurable::webhooks;
+
+namespace {
+
+int fail(const char* what) {
+  std::fprintf(stderr, "qw_consumer: %s\n", what);
+  return 1;
+}
+
+#if defined(QW_WITH_SIGNATURE)
+int check_signature(const std::string& body) {
+#if defined(QW_HAVE_SIGNATURE_HEADER)
+  constexpr std::string_view secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const auto signature = qw::sign_standard_webhooks(secret, "msg_1", "1714000000", body);
+  if (!signature) return fail("sign_standard_webhooks failed");
+  const qw::standard_webhooks_verifier verifier(secret);
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1714000000));
+  if (!verifier.verify("msg_1", "1714000000", *signature, body, now)) return fail("the signature did not verify");
+  if (verifier.verify("msg_1", "1714000000", *signature, body + " ", now)) return fail("a changed body verified");
+  std::printf("signature component: ok\n");
+#else
+  // <qurable/webhooks/signature.hpp> is not there yet: at least prove that libcrypto is linked.
+  if (OpenSSL_version(OPENSSL_VERSION) == nullptr) return fail("OpenSSL_version returned null");
+  std::printf("signature component: linked (no signature.hpp)\n");
+#endif
+  return 0;
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return fail("usage: qw_consumer <member-created.json>");
+  std::ifstream in(argv[1], std::ios::binary);
+  if (!in) return fail("cannot open the fixture");
+  const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  qw::parser parser;
+  const auto result = parser.parse(body);
+  if (!result) return fail("the fixture did not parse");
+  if (result->type() != qw::event_type::member_created) return fail("the event type is not member-created");
+  if (result->envelope().loyalty_event_key != "ev_01JSKZG24NMDB0RRQHF247NSCX") return fail("wrong loyaltyEventKey");
+  if (result->get_if<qw::member_created>() == nullptr) return fail("no member_created view");
+  std::printf("qurable_webhooks %s: parsed %s\n", QURABLE_WEBHOOKS_VERSION, qw::to_string(result->type()).data());
+
+#if defined(QW_WITH_SIGNATURE)
+  if (const int rc = check_signature(body)) return rc;
+#endif
+  return 0;
+}

@@ -120,20 +120,6 @@ class decoder {
     return fail(code, simdjson::error_message(e));
   }
 
-  // `v` could not be read as the documented type. A well-formed value of another type is wrong_type (422); a
-  // malformed token where a scalar was expected (`tru`, `01`, `-`) is invalid_json (400) as it is anywhere else.
-  error_code mismatch(od::value& v, simdjson::error_code e, std::string_view expected) {
-    if (e != simdjson::INCORRECT_TYPE && e != simdjson::NUMBER_ERROR && e != simdjson::NUMBER_OUT_OF_RANGE) {
-      return fail(e);
-    }
-    od::json_type t{};
-    if (auto e2 = v.type().get(t)) return fail(e2);
-    if (t != od::json_type::object && t != od::json_type::array) {
-      if (auto err = walk(v, 0); err != error_code::none) return err;  // a scalar: cheap to validate
-    }
-    return fail(error_code::wrong_type, expected);
-  }
-
   // Prefixes the error path with one object member while unwinding.
   error_code at(std::string_view key) {
     std::string segment(1, '/');
@@ -157,28 +143,30 @@ class decoder {
 
   // --- scalars ---------------------------------------------------------------------------------------------------
   error_code read(od::value& v, std::string_view& out) {
-    if (auto e = v.get_string().get(out)) return mismatch(v, e, "expected a string");
+    if (auto e = v.get_string().get(out)) return fail(e, "expected a string");
     return error_code::none;
   }
 
   error_code read(od::value& v, std::int64_t& out) {
-    if (auto e = v.get_int64().get(out)) return mismatch(v, e, "expected an integer");
+    if (auto e = v.get_int64().get(out)) {
+      return fail(e == simdjson::NUMBER_ERROR ? simdjson::INCORRECT_TYPE : e, "expected an integer");
+    }
     return error_code::none;
   }
 
   error_code read(od::value& v, double& out) {
-    if (auto e = v.get_double().get(out)) return mismatch(v, e, "expected a number");
+    if (auto e = v.get_double().get(out)) return fail(e, "expected a number");
     return error_code::none;
   }
 
   error_code read(od::value& v, bool& out) {
-    if (auto e = v.get_bool().get(out)) return mismatch(v, e, "expected a boolean");
+    if (auto e = v.get_bool().get(out)) return fail(e, "expected a boolean");
     return error_code::none;
   }
 
   error_code read(od::value& v, timestamp& out) {
     std::string_view s;
-    if (auto e = v.get_string().get(s)) return mismatch(v, e, "expected a timestamp string");
+    if (auto e = v.get_string().get(s)) return fail(e, "expected a timestamp string");
     out = timestamp(s);
     return error_code::none;
   }
@@ -195,13 +183,13 @@ class decoder {
     if (t == od::json_type::number) {
       std::string_view token = v.raw_json_token();
       std::int64_t ignored = 0;
-      if (auto e = v.get_int64().get(ignored)) return mismatch(v, e, "expected a string or an integer");
+      if (auto e = v.get_int64().get(ignored)) return fail(e, "expected a string or an integer");
       while (!token.empty() && is_space(token.back())) token.remove_suffix(1);
       out = token;
       return error_code::none;
     }
     std::string_view s;
-    if (auto e = v.get_string().get(s)) return mismatch(v, e, "expected a string or an integer");
+    if (auto e = v.get_string().get(s)) return fail(e, "expected a string or an integer");
     out = s;
     return error_code::none;
   }
@@ -272,8 +260,7 @@ class decoder {
       }
       case od::json_type::string: {
         std::string_view s;
-        if (auto e = v.get_string().get(s)) return fail(e);
-        return error_code::none;
+        return read(v, s);
       }
       case od::json_type::number: {
         double d = 0;
@@ -303,7 +290,7 @@ class decoder {
     static_assert(N <= 64, "the seen-mask is 64 bits");
     if (depth > max_depth_) return fail(error_code::nesting_too_deep, "nested deeper than the parser's max_depth");
     od::object obj;
-    if (auto e = v.get_object().get(obj)) return mismatch(v, e, "expected an object");
+    if (auto e = v.get_object().get(obj)) return fail(e, "expected an object");
     return for_each_field(obj, names, required, depth, on_field);
   }
 
@@ -342,7 +329,7 @@ class decoder {
                         DecodeItem&& decode_item) {
     if (depth > max_depth_) return fail(error_code::nesting_too_deep, "nested deeper than the parser's max_depth");
     od::array arr;
-    if (auto e = v.get_array().get(arr)) return mismatch(v, e, "expected an array");
+    if (auto e = v.get_array().get(arr)) return fail(e, "expected an array");
     const std::size_t first = out.size();
     std::size_t index = 0;
     for (auto element : arr) {
@@ -365,6 +352,22 @@ class decoder {
   // Decodes the whole document into `storage`'s slot for its event type.
   template <class Storage>
   error_code decode_document(Storage& storage, result& out) {
+    const error_code err = decode_root(storage, out);
+    if (err != error_code::missing_event && err != error_code::missing_event_type && err != error_code::missing_field &&
+        err != error_code::wrong_type) {
+      return err;
+    }
+    // Decoding stops at the first shape error (422), before it has seen the rest of the body. If the body is not
+    // even JSON ({"event": [}, or `tru` where a string belongs), that is the error (400), whatever else is wrong.
+    // Runs on rejected bodies only, so the copy may allocate.
+    error_state shape = err_;
+    if (validate_document() == error_code::none) err_ = std::move(shape);
+    return err_.code;
+  }
+
+ private:
+  template <class Storage>
+  error_code decode_root(Storage& storage, result& out) {
     od::object root;
     if (auto e = doc_.get_object().get(root)) {
       if (e != simdjson::INCORRECT_TYPE) return fail(e);
@@ -391,7 +394,27 @@ class decoder {
     return error_code::none;
   }
 
- private:
+  // Validates the whole document from the start, without decoding it.
+  error_code validate_document() {
+    doc_.rewind();
+    od::object root;
+    if (auto e = doc_.get_object().get(root)) {
+      if (e != simdjson::INCORRECT_TYPE) return fail(e);
+      return validate_non_object_root();
+    }
+    for (auto field_result : root) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field)) return fail(e);
+      od::value value = field.value();
+      if (auto err = walk(value, 1); err != error_code::none) return at(key_text(field.key()));
+    }
+    const char* trailing = nullptr;
+    if (!doc_.current_location().get(trailing)) {
+      return fail(error_code::trailing_content, "unexpected content after the JSON document");
+    }
+    return error_code::none;
+  }
+
   static constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
   // A body whose top level is not an object is not an event; if it is not even JSON, say that instead.

@@ -127,6 +127,15 @@ class parser {
       if (!copy_to_padded_buffer(data, size)) return reject(result, error_code::internal, "out of memory");
       input = buffer_.get();
     }
+    // simdjson sizes its per-depth bookkeeping by its own max_depth (1024 unless told) and asserts in debug builds
+    // when a document goes deeper: make it cover the depth this parser accepts (+2: simdjson counts the root as 1 and
+    // records the position of a container's children). Only a max_depth above ~1000 needs it.
+    if (json_.max_depth() < options_.max_depth + 2) {
+      const std::size_t capacity_needed = json_.capacity() > size ? json_.capacity() : size;
+      if (auto e = json_.allocate(capacity_needed, options_.max_depth + 2)) {
+        return reject(result, detail::from_simdjson(e), simdjson::error_message(e));
+      }
+    }
     detail::od::document doc;
     if (auto e = json_.iterate(simdjson::padded_string_view(input, size, size + simdjson::SIMDJSON_PADDING))
                      .get(doc)) {

@@ -1,0 +1,497 @@
+// Bodies that are not acceptable events: each class is rejected with its code, its HTTP status and, where there is
+// one, the JSON Pointer of the offending value; none of them crashes or reads outside the body.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <qurable/webhooks.hpp>
+
+#include "catch.hpp"
+#include "support/fixtures.hpp"
+#include "support/json_tree.hpp"
+
+namespace qw = qurable::webhooks;
+
+namespace {
+
+struct rejection {
+  qw::error_code code;
+  int status;
+  std::string path;
+  std::string message;
+};
+
+// Parses `body` from a heap buffer of exactly size + SIMDJSON_PADDING bytes (so AddressSanitizer sees any read past
+// the padding) and returns why it was rejected; fails the test when it was accepted.
+rejection reject(qw::parser& parser, std::string_view body) {
+  const std::size_t capacity = body.size() + simdjson::SIMDJSON_PADDING;
+  std::unique_ptr<char[]> buffer(new char[capacity]);
+  if (!body.empty()) std::memcpy(buffer.get(), body.data(), body.size());
+  std::memset(buffer.get() + body.size(), 0, simdjson::SIMDJSON_PADDING);
+  const qw::parse_result r = parser.parse(simdjson::padded_string_view(buffer.get(), body.size(), capacity));
+  if (r) FAIL("accepted: " << body.substr(0, 500));
+  return {r.error().code, qw::http_status_for(r.error().code), std::string(r.error().path),
+          std::string(r.error().message)};
+}
+
+rejection reject(std::string_view body) {
+  qw::parser parser;
+  return reject(parser, body);
+}
+
+std::string fixture(std::string_view file = qtest::member_created_file) { return qtest::read_fixture(file); }
+
+std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+std::string nested_objects(std::size_t depth) {
+  std::string s;
+  for (std::size_t i = 0; i < depth; ++i) s += "{\"a\":";
+  s += "{}";
+  return s + std::string(depth, '}');
+}
+
+}  // namespace
+
+TEST_CASE("error codes have stable names and HTTP statuses", "[bad-input]") {
+  struct row {
+    qw::error_code code;
+    std::string_view name;
+    int status;
+  };
+  const row rows[] = {
+      {qw::error_code::none, "none", 200},
+      {qw::error_code::empty_body, "empty_body", 400},
+      {qw::error_code::body_too_large, "body_too_large", 413},
+      {qw::error_code::invalid_utf8, "invalid_utf8", 400},
+      {qw::error_code::invalid_json, "invalid_json", 400},
+      {qw::error_code::trailing_content, "trailing_content", 400},
+      {qw::error_code::nesting_too_deep, "nesting_too_deep", 400},
+      {qw::error_code::not_an_object, "not_an_object", 422},
+      {qw::error_code::missing_event, "missing_event", 422},
+      {qw::error_code::missing_event_type, "missing_event_type", 422},
+      {qw::error_code::missing_field, "missing_field", 422},
+      {qw::error_code::wrong_type, "wrong_type", 422},
+      {qw::error_code::invalid_timestamp, "invalid_timestamp", 422},
+      {qw::error_code::handler_failed, "handler_failed", 500},
+      {qw::error_code::internal, "internal", 500},
+  };
+  for (const row& r : rows) {
+    INFO(r.name);
+    CHECK(qw::to_string(r.code) == r.name);
+    CHECK(qw::http_status_for(r.code) == r.status);
+  }
+  static_assert(qw::http_status_for(qw::error_code::body_too_large) == 413);
+}
+
+TEST_CASE("an empty or blank body is empty_body", "[bad-input]") {
+  for (std::string_view body : {std::string_view(""), std::string_view(" "), std::string_view("\n"),
+                                std::string_view(" \t\r\n \n\t")}) {
+    const rejection r = reject(body);
+    CHECK(r.code == qw::error_code::empty_body);
+    CHECK(r.status == 400);
+    CHECK(r.path.empty());
+    CHECK_FALSE(r.message.empty());
+  }
+  qw::parser parser;
+  CHECK(parser.parse("").error().code == qw::error_code::empty_body);
+  CHECK(parser.parse(std::string()).error().code == qw::error_code::empty_body);
+  CHECK(parser.parse(std::string_view()).error().code == qw::error_code::empty_body);
+  CHECK(parser.parse(nullptr, 0, 0).error().code == qw::error_code::empty_body);
+}
+
+TEST_CASE("a body that is not JSON is invalid_json (400)", "[bad-input]") {
+  for (std::string_view body : {"hello", "<event/>", "{'event': {}}", "event=member-created&x=1", "{event: {}}",
+                                "{\"event\" {}}", "{\"event\": {\"eventType\": \"x\",}}", "{\"event\": {\"eventType\" \"x\"}}",
+                                "{,}", "}", "]", "{\"event\": {\"eventType\": \"x\", \"a\": [}}", "\"unterminated", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}",
+                                "{\"a\":\"\\ud800\"}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":-}", "{\"a\":NaN}",
+                                "{\"a\":tru}", "{\"a\":nul}", "{\"a\":True}", "{\"a\" : 'x'}", "/* c */ {}", "{} // c"}) {
+    INFO(body);
+    const rejection r = reject(body);
+    CHECK(r.code == qw::error_code::invalid_json);
+    CHECK(r.status == 400);
+    CHECK_FALSE(r.message.empty());
+  }
+}
+
+TEST_CASE("a body that is both malformed and of the wrong shape is invalid_json (400)", "[bad-input]") {
+  // Decoding stops at the first shape problem; the syntax error further on still decides the status.
+  const std::string member = fixture();
+  const std::string samples[] = {
+      "{\"event\": [}",
+      "{\"event\": {\"eventType\": [}}",
+      "{\"event\": {\"x\": [}}",
+      "{\"event\": 5, \"x\": tru}",
+      "{\"no_event\": 1, \"x\": [1,]}",
+      qtest::replace_first(qtest::replace_first(member, "\"status\": \"success\"", "\"status\": 5"),
+                           "\"tags\": null", "\"tags\": 01"),
+      qtest::replace_first(qtest::replace_first(member, "\"loyaltyEventKey\"", "\"renamedKey\""),
+                           "\"tags\": null", "\"tags\": {\"a\" 1}"),
+      qtest::replace_first(member, "\"active\": true", "\"active\": tru"),
+      qtest::replace_first(member, "\"ledgerWalletId\": 16069", "\"ledgerWalletId\": 0x10"),
+  };
+  qw::parser parser;
+  for (const std::string& body : samples) {
+    INFO(body.substr(0, 200));
+    const rejection r = reject(parser, body);
+    CHECK(r.code == qw::error_code::invalid_json);
+    CHECK(r.status == 400);
+  }
+  // The same shape problems in a well-formed body stay 422, with their path.
+  const rejection shape = reject(parser, qtest::replace_first(member, "\"status\": \"success\"", "\"status\": 5"));
+  CHECK(shape.code == qw::error_code::wrong_type);
+  CHECK(shape.path == "/event/status");
+  CHECK(shape.message == "expected a string");
+}
+
+TEST_CASE("every truncation of the examples is rejected cleanly", "[bad-input][truncated]") {
+  qw::parser parser;
+  std::size_t prefixes = 0;
+  for (std::string_view file : qtest::all_fixture_files) {
+    const std::string body = fixture(file);
+    const std::size_t end = body.rfind('}');
+    REQUIRE(end != std::string::npos);
+    // Every prefix that ends before the final closing brace, through the zero-copy path (exact padding) and the
+    // copying path; the parser is reused across all of them.
+    for (std::size_t n = 0; n <= end; ++n) {
+      const std::string_view prefix(body.data(), n);
+      INFO(file << " cut at " << n << ": ..." << prefix.substr(n > 60 ? n - 60 : 0));
+      const rejection r = reject(parser, prefix);
+      const bool blank = prefix.find_first_not_of(" \t\r\n") == std::string_view::npos;
+      CHECK(r.code == (blank ? qw::error_code::empty_body : qw::error_code::invalid_json));
+      CHECK(r.status == 400);
+      const qw::parse_result copied = parser.parse(prefix);
+      CHECK_FALSE(copied);
+      CHECK(copied.error().code == r.code);
+      ++prefixes;
+    }
+    // And the whole body still parses with the same parser afterwards.
+    CHECK(parser.parse(body));
+    CHECK(parser.parse(std::string_view(body.data(), end + 1)));
+  }
+  CHECK(prefixes > 5000);
+}
+
+TEST_CASE("content after the top-level object is rejected (400)", "[bad-input]") {
+  const std::string body = fixture();
+  SECTION("a second JSON value is trailing_content") {
+    for (std::string_view tail : {" {}", "{\"event\": {\"eventType\": \"x\"}}", "\n}", "}"}) {
+      INFO(tail);
+      const rejection r = reject(body + std::string(tail));
+      CHECK(r.code == qw::error_code::trailing_content);
+      CHECK(r.status == 400);
+    }
+  }
+  SECTION("any other trailing text is a 400 as well") {
+    // simdjson 3 reports some of these as an unterminated document (invalid_json), not as trailing content.
+    for (std::string_view tail : {"x", " 1", " []", ",", " null", "\"s\"", "]"}) {
+      INFO(tail);
+      const rejection r = reject(body + std::string(tail));
+      CHECK((r.code == qw::error_code::trailing_content || r.code == qw::error_code::invalid_json));
+      CHECK(r.status == 400);
+    }
+  }
+  SECTION("trailing whitespace is fine") {
+    qw::parser parser;
+    CHECK(parser.parse(body + " \n\r\t\n"));
+  }
+}
+
+TEST_CASE("a body that is not UTF-8 is invalid_utf8 (400)", "[bad-input][utf8]") {
+  const std::string body = fixture();
+  const std::string_view bad[] = {"\xC3\x28", "\xFF", "\xC0\xAF", "\xED\xA0\x80", "\xF0\x9F\x98", "\x80", "\xF8\x88\x80\x80\x80",
+                                  "\xF4\x90\x80\x80"};
+  for (std::string_view bytes : bad) {
+    INFO("bytes " << bytes.size());
+    // In a decoded string, in a key, in an unknown member, in a free-form value.
+    for (const auto& [anchor, replacement] :
+         std::vector<std::pair<std::string, std::string>>{{"\"John\"", "\"Jo" + std::string(bytes) + "hn\""},
+                                                          {"\"lastName\"", "\"last" + std::string(bytes) + "Name\""},
+                                                          {"\"status\"", "\"x\": \"" + std::string(bytes) + "\", \"status\""},
+                                                          {"\"tags\": null", "\"tags\": [\"" + std::string(bytes) + "\"]"}}) {
+      const rejection r = reject(qtest::replace_first(body, anchor, replacement));
+      CHECK(r.code == qw::error_code::invalid_utf8);
+      CHECK(r.status == 400);
+    }
+  }
+  // Valid multi-byte UTF-8 at the same places is accepted.
+  qw::parser parser;
+  const std::string ok = qtest::replace_first(body, "\"John\"", "\"Jo\xC3\xA3o \xF0\x9F\x98\x80\"");
+  CHECK(parser.parse(ok));
+}
+
+TEST_CASE("NUL bytes are rejected inside and outside strings", "[bad-input][nul]") {
+  const std::string body = fixture();
+  const std::string nul(1, '\0');
+  const std::string variants[] = {
+      qtest::replace_first(body, "\"John\"", "\"Jo" + nul + "hn\""),           // raw NUL inside a decoded string
+      qtest::replace_first(body, "\"tags\": null", "\"tags\": \"a" + nul + "\""),  // inside a free-form string
+      qtest::replace_first(body, "\"status\"", "\"st" + nul + "atus\""),         // inside a key
+      qtest::replace_first(body, "\"status\":", nul + "\"status\":"),           // between tokens
+      qtest::replace_first(body, "\"status\": \"success\"", "\"status\": " + nul),  // as a value
+      nul + body,                                                               // before the body
+      body + nul,                                                               // after the body
+      nul,
+      nul + nul + nul,
+  };
+  qw::parser parser;
+  for (const std::string& v : variants) {
+    INFO("NUL at " << v.find('\0'));
+    const rejection r = reject(parser, v);
+    CHECK((r.code == qw::error_code::invalid_json || r.code == qw::error_code::trailing_content));
+    CHECK(r.status == 400);
+    // The copying path (std::string_view) agrees.
+    CHECK(parser.parse(std::string_view(v)).error().code == r.code);
+  }
+  // An escaped NUL is a valid JSON string.
+  CHECK(parser.parse(qtest::replace_first(body, "\"John\"", "\"Jo\\u0000hn\"")));
+}
+
+TEST_CASE("a top level that is not an object is not_an_object (422)", "[bad-input]") {
+  const std::string body = fixture();
+  for (const std::string& top : {std::string("[]"), "[" + body + "]", std::string("\"member-created\""),
+                                 std::string("42"), std::string("-1.5e3"), std::string("null"), std::string("true"),
+                                 std::string("false"), std::string(" [1, [2, {\"a\": null}]] ")}) {
+    INFO(top.substr(0, 80));
+    const rejection r = reject(top);
+    CHECK(r.code == qw::error_code::not_an_object);
+    CHECK(r.status == 422);
+    CHECK(r.path.empty());
+  }
+  // A top level that is not even valid JSON says so instead.
+  for (std::string_view top : {"[1,]", "nul", "tru", "\"abc", "[1 2]", "01", "[\"a\":1]"}) {
+    INFO(top);
+    const rejection r = reject(top);
+    CHECK(r.code == qw::error_code::invalid_json);
+    CHECK(r.status == 400);
+  }
+  for (std::string_view top : {"[] []", "1 2", "\"a\" \"b\"", "null null"}) {
+    INFO(top);
+    const rejection r = reject(top);
+    CHECK((r.code == qw::error_code::trailing_content || r.code == qw::error_code::invalid_json));
+    CHECK(r.status == 400);
+  }
+}
+
+TEST_CASE("a missing or non-object \"event\" is missing_event (422)", "[bad-input]") {
+  for (std::string_view body : {"{}", "{\"events\": {\"eventType\": \"x\"}}", "{\"Event\": {\"eventType\": \"x\"}}",
+                                "{\"data\": {\"event\": {\"eventType\": \"x\"}}}"}) {
+    INFO(body);
+    const rejection r = reject(body);
+    CHECK(r.code == qw::error_code::missing_event);
+    CHECK(r.status == 422);
+    CHECK(r.path.empty());
+  }
+  for (std::string_view value : {"[]", "[{\"eventType\": \"x\"}]", "\"member-created\"", "5", "null", "true"}) {
+    INFO(value);
+    const rejection r = reject("{\"event\": " + std::string(value) + "}");
+    CHECK(r.code == qw::error_code::missing_event);
+    CHECK(r.status == 422);
+    CHECK(r.path == "/event");
+  }
+}
+
+TEST_CASE("a missing or non-string eventType is missing_event_type (422)", "[bad-input]") {
+  SECTION("missing") {
+    for (const std::string& body :
+         {std::string("{\"event\": {}}"), std::string("{\"event\": {\"type\": \"member-created\"}}"),
+          std::string("{\"eventType\": \"member-created\", \"event\": {}}"),
+          std::string("{\"event\": {\"payload\": {\"eventType\": \"member-created\"}}}"),
+          qtest::replace_first(fixture(), "\"eventType\"", "\"event_type\"")}) {
+      INFO(body.substr(0, 100));
+      const rejection r = reject(body);
+      CHECK(r.code == qw::error_code::missing_event_type);
+      CHECK(r.status == 422);
+      CHECK(r.path == "/event");
+    }
+  }
+  SECTION("not a string") {
+    for (std::string_view value : {"5", "null", "true", "{}", "[\"member-created\"]", "{\"name\": \"member-created\"}"}) {
+      INFO(value);
+      const rejection r = reject(qtest::replace_first(fixture(), "\"member-created\"", value));
+      CHECK(r.code == qw::error_code::missing_event_type);
+      CHECK(r.status == 422);
+      CHECK(r.path == "/event/eventType");
+    }
+  }
+  SECTION("malformed") {
+    const rejection r = reject(qtest::replace_first(fixture(), "\"member-created\"", "\"member\\qcreated\""));
+    CHECK(r.code == qw::error_code::invalid_json);
+    CHECK(r.status == 400);
+  }
+}
+
+TEST_CASE("nesting deeper than max_depth is nesting_too_deep (400)", "[bad-input][depth]") {
+  // The depth of a value is the number of members and items on its JSON Pointer: /event/x is at depth 2.
+  for (std::size_t max_depth : {std::size_t{8}, std::size_t{64}}) {
+    qw::parser_options options;
+    options.max_depth = max_depth;
+    qw::parser parser(options);
+    INFO("max_depth " << max_depth);
+
+    // Free-form members of each example, and unknown members at several levels.
+    struct place {
+      std::string_view file;
+      std::string pointer;
+    };
+    const place places[] = {
+        {qtest::member_created_file, "/zzUnknown"},
+        {qtest::member_created_file, "/event/zzUnknown"},
+        {qtest::member_created_file, "/event/tags"},
+        {qtest::member_created_file, "/event/lastError"},
+        {qtest::member_created_file, "/event/evaluationResults"},
+        {qtest::member_created_file, "/event/executionResults/zzUnknown"},
+        {qtest::member_created_file, "/event/executionResults/onChain/wallets"},
+        {qtest::member_created_file, "/event/executionResults/profile/govId/zzUnknown"},
+        {qtest::member_created_file, "/event/executionResults/tiers/0/zzUnknown"},
+        {qtest::coupon_code_used_file, "/event/executionResults/customAttributes"},
+        {qtest::coupon_code_used_file, "/event/executionResults/coupon/customAttributes"},
+        {qtest::coupon_code_used_file, "/event/payload/usage/coupon/customAttributes"},
+        {qtest::coupon_code_used_file, "/event/payload/usage/customAttributes"},
+        {qtest::coupon_code_used_file, "/event/payload/couponBook/tags"},
+        {qtest::coupon_code_used_file, "/event/payload/couponBook/customAttributes"},
+        {qtest::coupon_code_assigned_file, "/event/payload/couponBook/zzUnknown"},
+    };
+    for (const place& p : places) {
+      INFO(p.file << " " << p.pointer);
+      const std::size_t depth = static_cast<std::size_t>(std::count(p.pointer.begin(), p.pointer.end(), '/'));
+      REQUIRE(depth < max_depth);
+      // k nested containers put the innermost one at depth + k - 1.
+      const std::size_t deepest_ok = max_depth - depth + 1;
+      for (bool objects : {false, true}) {
+        INFO((objects ? "objects" : "arrays"));
+        const auto nested = [&](std::size_t k) { return objects ? nested_objects(k - 1) : nested_arrays(k); };
+        qtest::json_tree tree = qtest::json_tree::parse(fixture(p.file));
+        tree.set(p.pointer, nested(deepest_ok));
+        const std::string ok = tree.dump();
+        CHECK(parser.parse(ok));
+        tree.set(p.pointer, nested(deepest_ok + 1));
+        const rejection r = reject(parser, tree.dump());
+        CHECK(r.code == qw::error_code::nesting_too_deep);
+        CHECK(r.status == 400);
+        CHECK(r.path.rfind(p.pointer, 0) == 0);  // the path starts at the member that holds the nesting
+        CHECK(r.path.size() > p.pointer.size());
+      }
+    }
+  }
+}
+
+TEST_CASE("very deep nesting is rejected without exhausting the stack", "[bad-input][depth]") {
+  qw::parser parser;
+  const std::string body = fixture();
+  for (std::size_t depth : {std::size_t{1000}, std::size_t{1100}, std::size_t{100000}}) {
+    INFO(depth);
+    for (const std::string& deep : {nested_arrays(depth), nested_objects(depth)}) {
+      CHECK(reject(parser, qtest::replace_first(body, "\"tags\": null", "\"tags\": " + deep)).code ==
+            qw::error_code::nesting_too_deep);
+      CHECK(reject(parser, "{\"x\": " + deep + ", \"event\": {\"eventType\": \"x\"}}").code ==
+            qw::error_code::nesting_too_deep);
+      const rejection top = reject(parser, deep);
+      CHECK((top.code == qw::error_code::nesting_too_deep || top.code == qw::error_code::not_an_object));
+      CHECK(top.status >= 400);
+      CHECK(top.status < 500);
+    }
+  }
+  SECTION("a limit above simdjson's default depth (1024) is the parser's own") {
+    qw::parser_options options;
+    options.max_depth = 2000;
+    qw::parser lenient(options);
+    const std::string ok = qtest::replace_first(body, "\"tags\": null", "\"tags\": " + nested_arrays(1999));
+    CHECK(lenient.parse(ok));
+    const rejection r = reject(lenient, qtest::replace_first(body, "\"tags\": null", "\"tags\": " + nested_arrays(2000)));
+    CHECK(r.code == qw::error_code::nesting_too_deep);
+    CHECK(r.status == 400);
+  }
+}
+
+TEST_CASE("integers outside int64 are wrong_type (422) at their path", "[bad-input][numbers]") {
+  qw::parser parser;
+  const auto with_tier_id = [](std::string_view value) {
+    qtest::json_tree tree = qtest::json_tree::parse(fixture());
+    tree.set("/event/executionResults/tiers/0/loyaltyTierId", value);
+    return tree.dump();
+  };
+  {
+    const std::string body = with_tier_id("9223372036854775807");
+    const qw::parse_result r = parser.parse(body);
+    REQUIRE(r);
+    CHECK(r->get_if<qw::member_created>()->execution_results.tiers[0].loyalty_tier_id == INT64_MAX);
+  }
+  {
+    const std::string body = with_tier_id("-9223372036854775808");
+    const qw::parse_result r = parser.parse(body);
+    REQUIRE(r);
+    CHECK(r->get_if<qw::member_created>()->execution_results.tiers[0].loyalty_tier_id == INT64_MIN);
+  }
+  for (std::string_view value : {"9223372036854775808", "-9223372036854775809", "18446744073709551615",
+                                 "100000000000000000000000000000"}) {
+    INFO(value);
+    const rejection r = reject(parser, with_tier_id(value));
+    CHECK(r.code == qw::error_code::wrong_type);
+    CHECK(r.status == 422);
+    CHECK(r.path == "/event/executionResults/tiers/0/loyaltyTierId");
+    CHECK(r.message == "expected an integer");
+  }
+  // In a free-form value a large integer is fine.
+  CHECK(parser.parse(qtest::replace_first(fixture(), "\"tags\": null", "\"tags\": [100000000000000000000000000000]")));
+}
+
+TEST_CASE("a body larger than max_body_size is body_too_large (413)", "[bad-input][size]") {
+  const std::string body = fixture();
+  qw::parser_options options;
+  options.max_body_size = body.size();
+  qw::parser exact(options);
+  CHECK(exact.parse(body));
+  CHECK(exact.options().max_body_size == body.size());
+
+  options.max_body_size = body.size() - 1;
+  qw::parser smaller(options);
+  const rejection r = reject(smaller, body);
+  CHECK(r.code == qw::error_code::body_too_large);
+  CHECK(r.status == 413);
+  CHECK(r.path.empty());
+  // The size is checked before anything else: even a blank or non-JSON body is 413 when too large.
+  CHECK(reject(smaller, std::string(body.size(), ' ')).code == qw::error_code::body_too_large);
+  CHECK(reject(smaller, std::string(body.size() * 3, 'x')).code == qw::error_code::body_too_large);
+
+  // The default limit is 1 MiB.
+  qw::parser parser;
+  CHECK(parser.options().max_body_size == std::size_t{1} << 20);
+  std::string padded_body = qtest::replace_first(body, "\"tags\": null",
+                                                 "\"tags\": \"" + std::string((std::size_t{1} << 20) - body.size() + 8, 'a') + "\"");
+  REQUIRE(padded_body.size() > (std::size_t{1} << 20));
+  CHECK(reject(parser, padded_body).code == qw::error_code::body_too_large);
+  padded_body = qtest::replace_first(body, "\"tags\": null",
+                                     "\"tags\": \"" + std::string((std::size_t{1} << 20) - body.size() - 20, 'a') + "\"");
+  REQUIRE(padded_body.size() <= (std::size_t{1} << 20));
+  CHECK(parser.parse(padded_body));
+}
+
+TEST_CASE("a structural error inside any unknown member is invalid_json, not a crash", "[bad-input]") {
+  // Regression: reporting the path of such an error used to dereference simdjson's abandoned iterator.
+  qw::parser parser;
+  for (std::string_view file : qtest::all_fixture_files) {
+    std::vector<std::string> objects;
+    qtest::json_tree::parse(fixture(file)).for_each([&](const std::string& pointer, qtest::json_tree& node) {
+      if (node.type() == qtest::json_tree::kind::object) objects.push_back(pointer);
+    });
+    for (const std::string& pointer : objects) {
+      for (std::string_view broken : {"{\"b\": 1,}", "[1,,2]", "{\"b\" 1}", "[{\"c\": [}]"}) {
+        INFO(file << " " << pointer << " " << broken);
+        qtest::json_tree tree = qtest::json_tree::parse(fixture(file));
+        tree.set(pointer + "/zz\\\"odd~0~1key", "0");  // a key that needs escaping in the path
+        std::string body = tree.dump();
+        body = qtest::replace_first(body, "\"zz\\\"odd~/key\":0", "\"zz\\\"odd~/key\":" + std::string(broken));
+        const rejection r = reject(parser, body);
+        CHECK(r.code == qw::error_code::invalid_json);
+        CHECK(r.status == 400);
+        CHECK(r.path.rfind(pointer + "/zz\\\"odd~0~1key", 0) == 0);
+      }
+    }
+  }
+}

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing qurable-webhooks needs on Debian 12 / Ubuntu 22.04+ (run as root).
+# One group per line, with what needs it; extra package names given as arguments are installed too.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
-  g++ cmake make pkg-config git
-  libsimdjson-dev catch2            # core and tests
-  libssl-dev                        # optional: signature checking
+  g++ cmake make pkg-config git                     # build
+  libsimdjson-dev catch2                            # core and tests
+  libssl-dev                                        # optional: signature checking
+  clang libclang-rt-14-dev                          # quality gate: clang C++20 build, libFuzzer + sanitizer runtimes
+  clang-format-14                                   # quality gate: format check
 )
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" "$@" >/dev/null

@@ -54,7 +54,9 @@ class json_tree {
   // Replaces the value at `pointer`, or adds it as the last member of its parent object.
   json_tree& set(std::string_view pointer, std::string_view json) {
     json_tree value = parse(json);
-    auto [parent, key] = parent_of(pointer);
+    auto target = parent_of(pointer);  // not a structured binding: clang 14 cannot capture one in a lambda
+    json_tree* parent = target.first;
+    const std::string& key = target.second;
     if (json_tree* existing = parent->child(key)) {
       *existing = std::move(value);
       return *existing;
@@ -65,7 +67,9 @@ class json_tree {
   }
 
   void remove(std::string_view pointer) {
-    auto [parent, key] = parent_of(pointer);
+    auto target = parent_of(pointer);
+    json_tree* parent = target.first;
+    const std::string& key = target.second;
     if (parent->kind_ == kind::object) {
       auto it = std::find_if(parent->members_.begin(), parent->members_.end(),
                              [&](const auto& m) { return m.first == key; });
@@ -80,7 +84,9 @@ class json_tree {
 
   // Gives the member at `pointer` another key, in place.
   void rename(std::string_view pointer, std::string_view new_key) {
-    auto [parent, key] = parent_of(pointer);
+    auto target = parent_of(pointer);
+    json_tree* parent = target.first;
+    const std::string& key = target.second;
     auto& m = parent->member(key);
     m.first = std::string(new_key);
   }
@@ -234,7 +240,9 @@ class json_tree {
   }
 
   void move(std::string_view pointer, bool to_front) {
-    auto [parent, key] = parent_of(pointer);
+    auto target = parent_of(pointer);
+    json_tree* parent = target.first;
+    const std::string& key = target.second;
     auto it = std::find_if(parent->members_.begin(), parent->members_.end(),
                            [&](const auto& x) { return x.first == key; });
     if (it == parent->members_.end()) FAIL("no member " << pointer);

@@ -21,7 +21,15 @@ inline bool walk_number(od::value& v) {
   return v.get_uint64().get(u) == simdjson::SUCCESS;
 }
 
-inline bool walk(od::value v) {
+// How deep the walk goes before it gives up (its recursion must stay well inside the stack, even under ASan).
+constexpr int max_walk_depth = 256;
+
+// false when the value is not valid JSON; `too_deep` set (and true) when it nests deeper than max_walk_depth.
+inline bool walk(od::value v, int depth, bool& too_deep) {
+  if (depth > max_walk_depth) {
+    too_deep = true;
+    return true;
+  }
   od::json_type t{};
   if (v.type().get(t)) return false;
   switch (t) {
@@ -33,7 +41,8 @@ inline bool walk(od::value v) {
         if (std::move(field_result).get(field)) return false;
         std::string_view key;
         if (field.unescaped_key().get(key)) return false;
-        if (!walk(field.value())) return false;
+        if (!walk(field.value(), depth + 1, too_deep)) return false;
+        if (too_deep) return true;
       }
       return true;
     }
@@ -43,7 +52,8 @@ inline bool walk(od::value v) {
       for (auto element : arr) {
         od::value item;
         if (std::move(element).get(item)) return false;
-        if (!walk(item)) return false;
+        if (!walk(item, depth + 1, too_deep)) return false;
+        if (too_deep) return true;
       }
       return true;
     }
@@ -65,7 +75,8 @@ inline bool walk(od::value v) {
 }
 
 // One complete value per the On-Demand API: the whole value walked, nothing after it.
-inline bool valid_on_demand(simdjson::padded_string_view text) {
+inline bool valid_on_demand(simdjson::padded_string_view text, bool& too_deep) {
+  too_deep = false;
   static od::parser parser;
   od::document doc;
   if (parser.iterate(text).get(doc)) return false;
@@ -76,7 +87,8 @@ inline bool valid_on_demand(simdjson::padded_string_view text) {
     case od::json_type::object:
     case od::json_type::array: {
       od::value v;
-      ok = doc.get_value().get(v) == simdjson::SUCCESS && walk(v);
+      ok = doc.get_value().get(v) == simdjson::SUCCESS && walk(v, 1, too_deep);
+      if (too_deep) return true;
       break;
     }
     case od::json_type::string: {
@@ -118,9 +130,12 @@ inline simdjson::error_code dom_error(simdjson::padded_string_view text) {
 enum class verdict { valid, invalid, unsure };
 
 // valid: both parsers accept it. invalid: the On-Demand walk refuses it, or the DOM parser does for a reason other
-// than a number or depth it cannot represent. unsure: only the DOM parser refuses it, for such a reason.
+// than a number or depth it cannot represent. unsure: only the DOM parser refuses it, for such a reason, or the
+// text nests deeper than max_walk_depth.
 inline verdict check(simdjson::padded_string_view text) {
-  if (!valid_on_demand(text)) return verdict::invalid;
+  bool too_deep = false;
+  if (!valid_on_demand(text, too_deep)) return verdict::invalid;
+  if (too_deep) return verdict::unsure;
   const simdjson::error_code e = dom_error(text);
   if (e == simdjson::SUCCESS) return verdict::valid;
   if (e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE || e == simdjson::DEPTH_ERROR) {

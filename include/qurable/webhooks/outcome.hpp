@@ -13,6 +13,15 @@ enum class outcome_kind : unsigned char {
   unhandled,       // valid event, no handler for its type (or an unknown type)    → 200: retrying cannot help
   rejected,        // the body is not an acceptable event                           → 4xx: retrying cannot help
   handler_failed,  // the handler failed                                            → 500: the platform retries
+  // Added by the HTTP receiver (receiver.hpp, async_receiver.hpp); receive() never returns these.
+  duplicate,               // already processed (idempotency store): handler not called → 200
+  accepted,                // validated and queued for a worker (async_receiver)    → 202
+  unauthorized,            // authentication failed; the reason is in `message` only → 401
+  method_not_allowed,      // not a POST                                            → 405 + Allow: POST
+  unsupported_media_type,  // Content-Type is not application/json                  → 415
+  in_flight,               // a copy of this event is being processed right now     → 503 + Retry-After
+  store_unavailable,       // the idempotency store could not answer                → 503 + Retry-After
+  overloaded,              // the hand-off queue is full or shutting down           → 503 + Retry-After
 };
 
 constexpr std::string_view to_string(outcome_kind kind) noexcept {
@@ -21,6 +30,14 @@ constexpr std::string_view to_string(outcome_kind kind) noexcept {
     case outcome_kind::unhandled: return "unhandled";
     case outcome_kind::rejected: return "rejected";
     case outcome_kind::handler_failed: return "handler_failed";
+    case outcome_kind::duplicate: return "duplicate";
+    case outcome_kind::accepted: return "accepted";
+    case outcome_kind::unauthorized: return "unauthorized";
+    case outcome_kind::method_not_allowed: return "method_not_allowed";
+    case outcome_kind::unsupported_media_type: return "unsupported_media_type";
+    case outcome_kind::in_flight: return "in_flight";
+    case outcome_kind::store_unavailable: return "store_unavailable";
+    case outcome_kind::overloaded: return "overloaded";
   }
   return "unknown";
 }

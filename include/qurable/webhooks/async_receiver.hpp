@@ -1,0 +1,225 @@
+#pragma once
+// Acknowledge now, process later: for handlers too slow to run while the platform waits for the HTTP answer.
+//
+// On the request thread, async_receiver runs every check the synchronous receiver runs (method, size, Content-Type,
+// authentication) and the FULL validation of the body, reserves the event in the idempotency store, and answers
+// 202. Worker threads then dispatch the event. The body is parsed once: each slot of the bounded queue owns a copy
+// of the body and the parser that read it, and both stay where they are until a worker has dispatched the event,
+// so the views the handler sees point into them (no second parse, no copy of the decoded event).
+//
+// The trade-off: once 202 is sent the platform considers the event delivered. A handler that fails on the worker
+// can no longer get it retried; the failure goes to the dead-letter hook (with the exact body) and its reservation
+// is released. Events queued in memory are lost if the process dies before they run. Use it when handler latency
+// matters more than that, or put a durable queue behind the dead-letter hook.
+
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "dispatch.hpp"
+#include "idempotency.hpp"
+#include "outcome.hpp"
+#include "parser.hpp"
+#include "receive.hpp"
+#include "receiver.hpp"
+
+namespace qurable::webhooks {
+
+struct async_options {
+  // Threads that run the handlers. 0 counts as 1.
+  std::size_t workers = 2;
+  // Deliveries accepted and not finished yet (queued or being handled). Beyond it the answer is 503 + Retry-After.
+  // Each slot keeps a parser and a copy of the largest body it held: memory grows to about
+  // capacity x (a few times the largest body). 0 counts as 1.
+  std::size_t capacity = 64;
+};
+
+namespace detail {
+
+// One accepted delivery: the owned body, the parser that read it, and the idempotency reservation. A slot never
+// moves (they are allocated one by one), so the views into it stay valid while it travels to a worker.
+struct async_slot {
+  explicit async_slot(const parser_options& options) : json(options) {}
+
+  parser json;
+  std::string body;  // capacity kept between deliveries: no allocation once warm
+  const event* parsed = nullptr;
+  std::string fallback_key;  // body_key() for events without a loyaltyEventKey
+  std::optional<reservation> held;
+};
+
+}  // namespace detail
+
+// Thread safety: handle() and check_content_length() may be called from any number of threads; the visitor runs on
+// the worker threads, several at once when workers > 1, through a const reference. The dead-letter hook is called
+// from both. Stop the HTTP server before destroying the async_receiver (or calling shutdown()).
+template <class Visitor>
+class async_receiver {
+ public:
+  async_receiver(Visitor visitor, authentication auth, receiver_options options = {}, async_options queue = {})
+      : visitor_(std::move(visitor)), core_(std::move(auth), std::move(options)) {
+    const std::size_t capacity = queue.capacity == 0 ? 1 : queue.capacity;
+    const std::size_t workers = queue.workers == 0 ? 1 : queue.workers;
+    slots_.reserve(capacity);
+    free_.reserve(capacity);
+    ring_.resize(capacity);
+    for (std::size_t i = 0; i < capacity; ++i) {
+      slots_.push_back(std::make_unique<detail::async_slot>(core_.options().parser));
+      free_.push_back(slots_.back().get());
+    }
+    workers_.reserve(workers);
+    for (std::size_t i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
+  }
+
+  async_receiver(const async_receiver&) = delete;
+  async_receiver& operator=(const async_receiver&) = delete;
+
+  // Drains: every accepted event is handled before the destructor returns.
+  ~async_receiver() { shutdown(); }
+
+  const receiver_options& options() const noexcept { return core_.options(); }
+  std::size_t max_body_size() const noexcept { return core_.options().parser.max_body_size; }
+
+  std::optional<response> check_content_length(std::optional<std::size_t> declared) const {
+    return core_.check_content_length(declared);
+  }
+
+  // As receiver::handle(), except that a valid event (not a duplicate) is answered 202 "accepted" and handled later.
+  // 503 + Retry-After ("overloaded") when every slot is taken or after shutdown().
+  template <class Headers, class Body>
+  response handle(std::string_view method, const Headers& headers, const Body& body) {
+    const std::string_view raw = detail::body_bytes(body);
+    const header_lookup lookup(headers);
+    if (std::optional<response> refused = core_.screen(method, lookup, raw)) return std::move(*refused);
+
+    detail::async_slot* slot = take_slot();
+    if (slot == nullptr) return core_.respond(refusal(), raw);
+
+    // The owned copy, with the padding simdjson needs, so the parser reads it in place.
+    slot->body.reserve(raw.size() + simdjson::SIMDJSON_PADDING);
+    slot->body.assign(raw.data(), raw.size());
+    const parse_result parsed = slot->json.parse(slot->body);
+    if (!parsed) {
+      response r = core_.respond(detail::rejected(parsed.error()), raw);
+      put_back(slot);
+      return r;
+    }
+    slot->parsed = &*parsed;
+
+    if (idempotency_store* store = core_.options().idempotency) {
+      const std::string_view key =
+          detail::receiver_core::idempotency_key(*slot->parsed, slot->body, slot->fallback_key);
+      slot->held.emplace(*store, key);
+      if (std::optional<outcome> answer = detail::receiver_core::unless_acquired(slot->held->status(), *slot->parsed)) {
+        response r = core_.respond(std::move(*answer), raw);
+        put_back(slot);
+        return r;
+      }
+    }
+
+    // Built before the hand-off: once queued, the slot (and the views in the outcome) belong to a worker.
+    outcome accepted = detail::make_outcome(outcome_kind::accepted, 202);
+    detail::set_event_ids(accepted, *slot->parsed);
+    response r = core_.respond(std::move(accepted), raw);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!stopping_) {
+        ring_[(head_ + queued_) % ring_.size()] = slot;
+        ++queued_;
+        slot = nullptr;
+      }
+    }
+    if (slot != nullptr) {  // shutdown() started while this request was being checked
+      put_back(slot);
+      return core_.respond(refusal(), raw);
+    }
+    ready_.notify_one();
+    return r;
+  }
+
+  // Stops accepting (503 from then on), lets the workers finish everything already accepted, and joins them.
+  // Idempotent; also run by the destructor.
+  void shutdown() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    std::lock_guard<std::mutex> join_lock(join_mutex_);
+    for (std::thread& worker : workers_) {
+      if (worker.joinable()) worker.join();
+    }
+  }
+
+  // Deliveries accepted and not finished yet.
+  std::size_t pending() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return slots_.size() - free_.size();
+  }
+
+ private:
+  outcome refusal() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return detail::make_outcome(outcome_kind::overloaded, 503,
+                                stopping_ ? "shutting down" : "the hand-off queue is full");
+  }
+
+  detail::async_slot* take_slot() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ || free_.empty()) return nullptr;
+    detail::async_slot* slot = free_.back();
+    free_.pop_back();
+    return slot;
+  }
+
+  void put_back(detail::async_slot* slot) {
+    slot->held.reset();  // releases a reservation that was neither committed nor released
+    slot->parsed = nullptr;
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(slot);  // never allocates: reserved for every slot
+  }
+
+  void work() {
+    for (;;) {
+      detail::async_slot* slot = nullptr;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ready_.wait(lock, [this] { return stopping_ || queued_ > 0; });
+        if (queued_ == 0) return;  // stopping, and nothing left to drain
+        slot = ring_[head_];
+        head_ = (head_ + 1) % ring_.size();
+        --queued_;
+      }
+      outcome out = detail::from_dispatch(*slot->parsed, dispatch(*slot->parsed, visitor_));
+      if (slot->held) detail::receiver_core::finish(*slot->held, out);
+      core_.report(slot->body, out);  // handler_failed: the 202 is sent, so this is where the failure goes
+      put_back(slot);
+    }
+  }
+
+  const Visitor visitor_;
+  detail::receiver_core core_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::vector<std::unique_ptr<detail::async_slot>> slots_;
+  std::vector<detail::async_slot*> free_;
+  std::vector<detail::async_slot*> ring_;  // the queue: queued_ slots starting at head_
+  std::size_t head_ = 0;
+  std::size_t queued_ = 0;
+  bool stopping_ = false;
+
+  std::mutex join_mutex_;
+  std::vector<std::thread> workers_;  // last: started after everything above exists
+};
+
+}  // namespace qurable::webhooks

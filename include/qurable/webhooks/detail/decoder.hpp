@@ -241,6 +241,7 @@ class decoder {
         for (auto field_result : obj) {
           od::field field;
           if (auto e = std::move(field_result).get(field)) return fail(e);
+          if (auto err = check_key(field); err != error_code::none) return err;
           od::value value = field.value();
           if (auto err = walk(value, depth + 1); err != error_code::none) return at(key_text(field.key()));
         }
@@ -305,6 +306,7 @@ class decoder {
       const int index = match_key(field.key(), names, next);
       od::value value = field.value();
       if (index < 0) {
+        if (auto err = check_key(field); err != error_code::none) return err;
         if (auto err = walk(value, depth + 1); err != error_code::none) return at(key_text(field.key()));
         continue;
       }
@@ -384,6 +386,7 @@ class decoder {
         if (auto err = decode_event(value, storage, out); err != error_code::none) return at("event");
         continue;
       }
+      if (auto err = check_key(field); err != error_code::none) return err;
       if (auto err = walk(value, 1); err != error_code::none) return at(key_text(field.key()));
     }
     const char* trailing = nullptr;
@@ -406,6 +409,7 @@ class decoder {
       od::field field;
       if (auto e = std::move(field_result).get(field)) return fail(e);
       od::value value = field.value();
+      if (auto err = check_key(field); err != error_code::none) return err;
       if (auto err = walk(value, 1); err != error_code::none) return at(key_text(field.key()));
     }
     const char* trailing = nullptr;
@@ -468,10 +472,20 @@ class decoder {
     return error_code::none;
   }
 
+  // Known names contain no escapes, so only other keys can hide an invalid one (`"\u00"`, a lone surrogate):
+  // those are unescaped once to validate them. Comparing raw keys alone would accept them.
+  error_code check_key(od::field& field) {
+    if (key_text(field.key()).find('\\') == std::string_view::npos) return error_code::none;
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return fail(e);
+    return error_code::none;
+  }
+
   // The text from `begin` to the current position, without the whitespace before the next token.
   std::string_view span_to_here(const char* begin) noexcept {
     const char* end = nullptr;
-    if (doc_.current_location().get(end)) return std::string_view(begin);  // unreachable inside the root object
+    // Fails only when the braces do not balance; the body is rejected later, so an empty view is enough.
+    if (doc_.current_location().get(end)) return std::string_view(begin, 0);
     while (end > begin && is_space(end[-1])) --end;
     return std::string_view(begin, static_cast<std::size_t>(end - begin));
   }
@@ -557,7 +571,12 @@ class decoder {
     return for_each_field(obj, envelope_names, required, 1, [&](int index, od::value& value) -> error_code {
       switch (index) {
         case f_loyalty_event_id: return read_id(value, env.loyalty_event_id);
-        case f_event_type: return error_code::none;  // already read; left for On-Demand to skip
+        case f_event_type: {  // read again, not skipped: On-Demand does not validate what it skips
+          std::string_view again;
+          if (auto err = read(value, again); err != error_code::none) return err;
+          if (again != env.event_type) return fail(error_code::invalid_json, "\"eventType\" appears twice");
+          return error_code::none;
+        }
         case f_status: return read(value, env.status);
         case f_loyalty_event_key: return read(value, env.loyalty_event_key);
         case f_updated_at: return read(value, env.updated_at);

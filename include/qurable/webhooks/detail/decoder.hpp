@@ -286,8 +286,8 @@ class decoder {
   // Runs `on_field(index, value)` for each member; `index` is the position of the key in `names`, or -1.
   // Unknown members are validated and ignored. Reports the first required member that is missing.
   template <std::size_t N, class OnField>
-  error_code for_each_field(od::value& v, const std::string_view (&names)[N], std::uint64_t required,
-                            std::size_t depth, OnField&& on_field) {
+  error_code for_each_field(od::value& v, const std::string_view (&names)[N], std::uint64_t required, std::size_t depth,
+                            OnField&& on_field) {
     static_assert(N <= 64, "the seen-mask is 64 bits");
     if (depth > max_depth_) return fail(error_code::nesting_too_deep, "nested deeper than the parser's max_depth");
     od::object obj;
@@ -461,8 +461,7 @@ class decoder {
         if (!e && !null) e = simdjson::N_ATOM_ERROR;
         break;
       }
-      default:
-        e = simdjson::TAPE_ERROR;
+      default: e = simdjson::TAPE_ERROR;
     }
     if (e) return fail(e == simdjson::INCORRECT_TYPE ? simdjson::TAPE_ERROR : e);
     const char* trailing = nullptr;
@@ -492,20 +491,47 @@ class decoder {
 
   // The envelope's members, in the order the platform sends them.
   enum envelope_field : int {
-    f_loyalty_event_id, f_event_type, f_status, f_loyalty_event_key, f_updated_at, f_created_at,
-    f_system_unique_key, f_loyalty_member_id, f_execution_results, f_payload, f_external_event_date,
-    f_evaluation_status, f_external_id, f_last_error, f_description, f_tags, f_evaluation_results,
+    f_loyalty_event_id,
+    f_event_type,
+    f_status,
+    f_loyalty_event_key,
+    f_updated_at,
+    f_created_at,
+    f_system_unique_key,
+    f_loyalty_member_id,
+    f_execution_results,
+    f_payload,
+    f_external_event_date,
+    f_evaluation_status,
+    f_external_id,
+    f_last_error,
+    f_description,
+    f_tags,
+    f_evaluation_results,
   };
   static constexpr std::string_view envelope_names[] = {
-      "loyaltyEventId", "eventType", "status", "loyaltyEventKey", "updatedAt", "createdAt",
-      "systemUniqueKey", "loyaltyMemberId", "executionResults", "payload", "externalEventDate",
-      "evaluationStatus", "externalId", "lastError", "description", "tags", "evaluationResults",
+      "loyaltyEventId",
+      "eventType",
+      "status",
+      "loyaltyEventKey",
+      "updatedAt",
+      "createdAt",
+      "systemUniqueKey",
+      "loyaltyMemberId",
+      "executionResults",
+      "payload",
+      "externalEventDate",
+      "evaluationStatus",
+      "externalId",
+      "lastError",
+      "description",
+      "tags",
+      "evaluationResults",
   };
   // Required for the types the SDK knows; an unknown type only needs eventType.
-  static constexpr std::uint64_t known_type_required = field_bit(f_event_type) | field_bit(f_status) | field_bit(f_loyalty_event_key) |
-                                                       field_bit(f_updated_at) | field_bit(f_created_at) |
-                                                       field_bit(f_system_unique_key) | field_bit(f_execution_results) |
-                                                       field_bit(f_payload);
+  static constexpr std::uint64_t known_type_required =
+      field_bit(f_event_type) | field_bit(f_status) | field_bit(f_loyalty_event_key) | field_bit(f_updated_at) |
+      field_bit(f_created_at) | field_bit(f_system_unique_key) | field_bit(f_execution_results) | field_bit(f_payload);
 
   template <class Storage>
   error_code decode_event(od::value& v, Storage& storage, result& out) {
@@ -553,8 +579,7 @@ class decoder {
                                               : decode_coupon_payload(value, event.payload);
         });
       }
-      case event_type::unknown:
-        break;
+      case event_type::unknown: break;
     }
     return decode_event_fields(obj, storage.unknown_envelope, type_name, out, nullptr);
   }
@@ -608,10 +633,9 @@ class decoder {
   }
 
   // --- member-created --------------------------------------------------------------------------------------------
-  error_code decode_profile(od::value& v, member_profile& p, std::vector<std::string_view>& emails,
-                            std::size_t depth) {
-    static constexpr std::string_view names[] = {"name", "email", "govId", "emails", "lastName", "birthdate",
-                                                 "phoneNumber"};
+  error_code decode_profile(od::value& v, member_profile& p, std::vector<std::string_view>& emails, std::size_t depth) {
+    static constexpr std::string_view names[] = {"name",     "email",     "govId",      "emails",
+                                                 "lastName", "birthdate", "phoneNumber"};
     p = member_profile{};
     return for_each_field(v, names, 0, depth, [&](int index, od::value& value) -> error_code {
       switch (index) {
@@ -641,29 +665,29 @@ class decoder {
   }
 
   error_code decode_member(od::value& v, member& m) {
-    static constexpr std::string_view names[] = {"tiers", "active", "onChain", "profile", "createdAt",
-                                                 "updatedAt", "organizations", "ledgerWalletId", "ledgerWalletKey"};
+    static constexpr std::string_view names[] = {"tiers",         "active",         "onChain",
+                                                 "profile",       "createdAt",      "updatedAt",
+                                                 "organizations", "ledgerWalletId", "ledgerWalletKey"};
     m = member{};
     constexpr std::uint64_t required = 0b1111111 & ~std::uint64_t{0b100};  // all but onChain and the ledger
     return for_each_field(v, names, required, 2, [&](int index, od::value& value) -> error_code {
       switch (index) {
-        case 0: return read_array(value, arena_.tiers, m.tiers, 3, [&](od::value& x, tier& t) {
-            return decode_tier(x, t);
-          });
+        case 0:
+          return read_array(value, arena_.tiers, m.tiers, 3, [&](od::value& x, tier& t) { return decode_tier(x, t); });
         case 1: return read(value, m.active);
         case 2: {
           bool null = false;
           if (auto err = read_null(value, null); err != error_code::none || null) return err;
           static constexpr std::string_view chain_names[] = {"wallets"};
-          return for_each_field(value, chain_names, 0, 3, [&](int, od::value& x) {
-            return read(x, m.on_chain.wallets, 4);
-          });
+          return for_each_field(value, chain_names, 0, 3,
+                                [&](int, od::value& x) { return read(x, m.on_chain.wallets, 4); });
         }
         case 3: return decode_profile(value, m.profile, arena_.result_emails, 3);
         case 4: return read(value, m.created_at);
         case 5: return read(value, m.updated_at);
-        case 6: return read_array(value, arena_.organizations, m.organizations, 3,
-                                  [&](od::value& x, organization& o) { return decode_organization(x, o); });
+        case 6:
+          return read_array(value, arena_.organizations, m.organizations, 3,
+                            [&](od::value& x, organization& o) { return decode_organization(x, o); });
         case 7: return read(value, m.ledger_wallet_id);
         case 8: return read(value, m.ledger_wallet_key);
         default: return error_code::none;
@@ -713,8 +737,8 @@ class decoder {
 
   // --- coupon events ---------------------------------------------------------------------------------------------
   error_code decode_coupon(od::value& v, coupon& c, std::size_t depth) {
-    static constexpr std::string_view names[] = {"code", "createdAt", "expiredAt", "updatedAt", "totalUsages",
-                                                 "totalAssigned", "couponBookKey", "customAttributes"};
+    static constexpr std::string_view names[] = {"code",        "createdAt",     "expiredAt",     "updatedAt",
+                                                 "totalUsages", "totalAssigned", "couponBookKey", "customAttributes"};
     constexpr std::uint64_t required = 0b1111011;  // all but expiredAt and customAttributes
     return for_each_field(v, names, required, depth, [&](int index, od::value& value) -> error_code {
       switch (index) {
@@ -731,10 +755,10 @@ class decoder {
   }
 
   error_code decode_coupon_usage(od::value& v, coupon_usage& u, std::size_t depth) {
-    static constexpr std::string_view names[] = {
-        "coupon",         "createdAt",       "updatedAt",       "amountUsed",        "amountAssigned",
-        "couponUsageKey", "revertedUsageId", "systemUniqueKey", "loyaltyMemberId",   "customAttributes",
-        "updatedTotalUsages", "updatedTotalAssigned"};
+    static constexpr std::string_view names[] = {"coupon",           "createdAt",          "updatedAt",
+                                                 "amountUsed",       "amountAssigned",     "couponUsageKey",
+                                                 "revertedUsageId",  "systemUniqueKey",    "loyaltyMemberId",
+                                                 "customAttributes", "updatedTotalUsages", "updatedTotalAssigned"};
     // All but revertedUsageId, loyaltyMemberId and customAttributes.
     constexpr std::uint64_t required = 0b110010111111;
     u = coupon_usage{};
@@ -757,9 +781,9 @@ class decoder {
   }
 
   error_code decode_coupon_book(od::value& v, coupon_book& b) {
-    static constexpr std::string_view names[] = {
-        "couponBookKey", "name",         "type",         "externalId",     "pictureUrl", "description",
-        "validToDate",   "validFromDate", "discountType", "discountAmount", "tags",       "customAttributes"};
+    static constexpr std::string_view names[] = {"couponBookKey", "name",           "type",        "externalId",
+                                                 "pictureUrl",    "description",    "validToDate", "validFromDate",
+                                                 "discountType",  "discountAmount", "tags",        "customAttributes"};
     constexpr std::uint64_t required = 0b001100000111;  // key, name, type, discountType, discountAmount
     b = coupon_book{};
     return for_each_field(v, names, required, 3, [&](int index, od::value& value) -> error_code {

@@ -241,9 +241,10 @@ class decoder {
         for (auto field_result : obj) {
           od::field field;
           if (auto e = std::move(field_result).get(field)) return fail(e);
-          if (auto err = check_key(field); err != error_code::none) return err;
+          std::string_view key;  // taken before check_key() consumes the field's key
+          if (auto err = check_key(field, key); err != error_code::none) return err;
           od::value value = field.value();
-          if (auto err = walk(value, depth + 1); err != error_code::none) return at(key_text(field.key()));
+          if (auto err = walk(value, depth + 1); err != error_code::none) return at(key);
         }
         return error_code::none;
       }
@@ -306,8 +307,9 @@ class decoder {
       const int index = match_key(field.key(), names, next);
       od::value value = field.value();
       if (index < 0) {
-        if (auto err = check_key(field); err != error_code::none) return err;
-        if (auto err = walk(value, depth + 1); err != error_code::none) return at(key_text(field.key()));
+        std::string_view key;  // taken before check_key() consumes the field's key
+        if (auto err = check_key(field, key); err != error_code::none) return err;
+        if (auto err = walk(value, depth + 1); err != error_code::none) return at(key);
         continue;
       }
       seen |= std::uint64_t{1} << index;
@@ -386,8 +388,9 @@ class decoder {
         if (auto err = decode_event(value, storage, out); err != error_code::none) return at("event");
         continue;
       }
-      if (auto err = check_key(field); err != error_code::none) return err;
-      if (auto err = walk(value, 1); err != error_code::none) return at(key_text(field.key()));
+      std::string_view key;  // taken before check_key() consumes the field's key
+      if (auto err = check_key(field, key); err != error_code::none) return err;
+      if (auto err = walk(value, 1); err != error_code::none) return at(key);
     }
     const char* trailing = nullptr;
     if (!doc_.current_location().get(trailing)) {
@@ -409,8 +412,9 @@ class decoder {
       od::field field;
       if (auto e = std::move(field_result).get(field)) return fail(e);
       od::value value = field.value();
-      if (auto err = check_key(field); err != error_code::none) return err;
-      if (auto err = walk(value, 1); err != error_code::none) return at(key_text(field.key()));
+      std::string_view key;  // taken before check_key() consumes the field's key
+      if (auto err = check_key(field, key); err != error_code::none) return err;
+      if (auto err = walk(value, 1); err != error_code::none) return at(key);
     }
     const char* trailing = nullptr;
     if (!doc_.current_location().get(trailing)) {
@@ -473,10 +477,13 @@ class decoder {
 
   // Known names contain no escapes, so only other keys can hide an invalid one (`"\u00"`, a lone surrogate):
   // those are unescaped once to validate them. Comparing raw keys alone would accept them.
-  error_code check_key(od::field& field) {
-    if (key_text(field.key()).find('\\') == std::string_view::npos) return error_code::none;
-    std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return fail(e);
+  // `key` is set to the key as written, for error paths: unescaping consumes the field's key (field::key() is null
+  // afterwards, and reading it crashed on `{"a\\"b": {"c": 1,}}`).
+  error_code check_key(od::field& field, std::string_view& key) {
+    key = key_text(field.key());
+    if (key.find('\\') == std::string_view::npos) return error_code::none;
+    std::string_view unescaped;
+    if (auto e = field.unescaped_key().get(unescaped)) return fail(e);
     return error_code::none;
   }
 

@@ -1,0 +1,509 @@
+// beast_receiver: a Qurable webhook endpoint on Boost.Beast, asynchronous (async_accept, async_read_header,
+// async_read, async_write) on an io_context run by a few threads. Copy it as the starting point of your service.
+//
+//   QURABLE_WEBHOOK_SECRET=whsec_... beast_receiver [--host 127.0.0.1] [--port 8080] [--path /webhooks] [--threads 2]
+//       serves until SIGINT or SIGTERM. See README.md for every flag.
+//
+// What to keep when you copy it: the session (the header is read first, so a declared Content-Length over the limit
+// is answered 413 before any body byte is read; the raw body is handed to the receiver untouched, read into a string
+// with room for simdjson's padding so it is parsed in place), the receiver's configuration in main(), and the shape
+// of loyalty_handlers. Replace the bodies of the handlers with your own work.
+//
+// The handlers run on the io_context's threads, inside handle(): a slow handler holds one of them for its duration.
+// Size --threads for that, or hand slow work to a queue (examples/queue_receiver).
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <simdjson.h>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <qurable/webhooks.hpp>
+#include <qurable/webhooks/memory_store.hpp>
+#include <qurable/webhooks/receiver.hpp>
+#include <qurable/webhooks/signature.hpp>
+
+namespace qw = qurable::webhooks;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// The environment variable holding the endpoint's signing secret(s): "whsec_<base64>" as the platform shows it.
+// While rotating, put the new and the old secret separated by a space: a signature by either passes.
+constexpr const char* secret_env = "QURABLE_WEBHOOK_SECRET";
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Output: one line per event handled, per request answered, per dead letter, flushed at once.
+
+std::mutex output_mutex;
+
+void write_line(const std::string& line) {
+  const std::lock_guard<std::mutex> lock(output_mutex);
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+void append(std::string& out, std::string_view text) { out.append(text.data(), text.size()); }
+void append(std::string& out, const char* text) { out.append(text); }
+void append(std::string& out, const std::string& text) { out.append(text); }
+template <class Number, std::enable_if_t<std::is_arithmetic_v<Number>, int> = 0>
+void append(std::string& out, Number n) {
+  if constexpr (std::is_floating_point_v<Number>) {
+    char buffer[32];
+    const int size = std::snprintf(buffer, sizeof buffer, "%g", static_cast<double>(n));
+    out.append(buffer, static_cast<std::size_t>(size > 0 ? size : 0));
+  } else {
+    out += std::to_string(n);
+  }
+}
+
+template <class... Parts>
+void log_line(const Parts&... parts) {
+  std::string line;
+  (append(line, parts), ...);
+  write_line(line);
+}
+
+std::string_view or_dash(const std::optional<std::string_view>& value) { return value ? *value : "-"; }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Demo knob, not something to copy: `--fail-once KEY` makes the handler fail the first delivery of the event whose
+// loyaltyEventKey is KEY, as if a downstream service were down. The receiver answers 500, releases the event's
+// idempotency reservation, and the platform's retry is handled normally.
+class simulated_outage {
+ public:
+  explicit simulated_outage(std::vector<std::string> keys) : keys_(keys.begin(), keys.end()) {}
+
+  bool fails_now(std::string_view key) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = keys_.find(std::string(key));
+    if (it == keys_.end()) return false;
+    keys_.erase(it);
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> keys_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The handlers: one overload per event type, plus a fallback for other and future types. They run on the io_context
+// threads, several at once: const, sharing nothing but thread-safe state. handler_result::failure() answers 500 and
+// the platform retries; views are valid during the call only (copy what you keep).
+struct loyalty_handlers {
+  simulated_outage* outage = nullptr;
+
+  qw::handler_result operator()(const qw::member_created& e) const {
+    if (auto failed = simulate_failure(e.envelope)) return *failed;
+    const qw::member_profile& profile = e.execution_results.profile;
+    // Your work goes here: create the member in your system, keyed by the loyaltyMemberId, send a welcome email...
+    log_line("event member-created key=", e.envelope.loyalty_event_key, " member=", e.payload.loyalty_member_id,
+             " email=", or_dash(profile.email), " name=", or_dash(profile.name), " ", or_dash(profile.last_name),
+             " tiers=", e.execution_results.tiers.size());
+    return qw::handler_result::success();
+  }
+
+  qw::handler_result operator()(const qw::coupon_code_assigned& e) const {
+    if (auto failed = simulate_failure(e.envelope)) return *failed;
+    const qw::coupon_usage& usage = e.execution_results;
+    const qw::coupon_book& book = e.payload.coupon_book;
+    log_line("event coupon-code-assigned key=", e.envelope.loyalty_event_key, " code=", usage.coupon.code,
+             " member=", or_dash(e.envelope.loyalty_member_id), " book=\"", book.name,
+             "\" discount=", book.discount_amount, " ", book.discount_type, " assigned=", usage.amount_assigned);
+    return qw::handler_result::success();
+  }
+
+  qw::handler_result operator()(const qw::coupon_code_used& e) const {
+    if (auto failed = simulate_failure(e.envelope)) return *failed;
+    const qw::coupon_usage& usage = e.execution_results;
+    const qw::coupon_book& book = e.payload.coupon_book;
+    log_line("event coupon-code-used key=", e.envelope.loyalty_event_key, " code=", usage.coupon.code,
+             " member=", or_dash(e.envelope.loyalty_member_id), " book=\"", book.name,
+             "\" discount=", book.discount_amount, " ", book.discount_type, " used=", usage.amount_used);
+    return qw::handler_result::success();
+  }
+
+  // Every other type, including the ones the platform adds later: acknowledge (200) so they are not retried forever.
+  qw::handler_result operator()(const qw::event_envelope& e) const {
+    if (auto failed = simulate_failure(e)) return *failed;
+    log_line("event other type=", e.event_type, " key=", e.loyalty_event_key);
+    return qw::handler_result::success();
+  }
+
+ private:
+  std::optional<qw::handler_result> simulate_failure(const qw::event_envelope& e) const {
+    if (outage == nullptr || !outage->fails_now(e.loyalty_event_key)) return std::nullopt;
+    log_line("failing ", e.event_type, " key=", e.loyalty_event_key, " (simulated downstream failure, --fail-once)");
+    return qw::handler_result::failure("simulated downstream failure (--fail-once)");
+  }
+};
+
+using loyalty_receiver = qw::receiver<loyalty_handlers>;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The HTTP glue for Boost.Beast.
+
+beast::string_view to_beast(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view to_std(beast::string_view s) { return {s.data(), s.size()}; }
+
+using request = http::request<http::string_body>;
+
+// The receiver asks for headers in lowercase; Beast's field lookup is case-insensitive. Empty means absent.
+struct beast_headers {
+  const request& message;
+  std::string_view operator()(std::string_view name) const {
+    const auto it = message.find(to_beast(name));
+    return it == message.end() ? std::string_view() : to_std(it->value());
+  }
+};
+
+void log_response(const request& req, const qw::response& answer) {
+  const qw::outcome& o = answer.outcome();
+  std::string details;
+  if (!o.event_type.empty()) details.append(" ").append(o.event_type.data(), o.event_type.size());
+  if (!o.loyalty_event_key.empty()) details.append(" ").append(o.loyalty_event_key.data(), o.loyalty_event_key.size());
+  if (!o.message.empty()) details.append(" (").append(o.message).append(")");
+  log_line("request ", to_std(req.method_string()), " ", to_std(req.target()), " -> ", answer.status(), " ",
+           qw::to_string(o.kind), details);
+}
+
+// What every session needs; lives in main() for as long as the io_context runs.
+struct endpoint_context {
+  const loyalty_receiver& webhooks;
+  std::string path;
+};
+
+// One connection: read a request's header, check it, read its body, answer, and again while the client keeps the
+// connection alive. Everything runs on the connection's strand.
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(tcp::socket&& socket, const endpoint_context& context) : stream_(std::move(socket)), context_(context) {}
+
+  void start() {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read_header, shared_from_this()));
+  }
+
+ private:
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(16 * 1024);
+    // No body limit while reading the header: Beast would refuse a large Content-Length right there, with an error
+    // instead of our 413. It is set in on_header, once the receiver has checked the declared length. (Not
+    // boost::none: Beast 1.74 compares the declared length with the optional, and any length exceeds "none".)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    stream_.expires_after(std::chrono::seconds(30));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) return close();
+    if (ec) return;  // timeout, reset, malformed request: drop the connection
+    request& req = parser_->get();
+    const std::string_view target = to_std(req.target());
+    if (target.substr(0, target.find('?')) != context_.path) return not_found();
+
+    std::optional<std::size_t> declared;
+    if (const auto length = parser_->content_length()) {
+      declared = static_cast<std::size_t>(std::min<std::uint64_t>(*length, SIZE_MAX));
+    }
+    if (std::optional<qw::response> refused = context_.webhooks.check_content_length(declared)) {
+      return write(*refused, /*close=*/true);  // the body is never read, so the connection cannot be reused
+    }
+    // Room for the padding simdjson reads past the end: the receiver then parses this string in place. (Beast's
+    // string_body reserves the declared length again when it starts, which keeps the larger capacity.)
+    if (declared) req.body().reserve(*declared + simdjson::SIMDJSON_PADDING);
+    // Beast's own limit, the receiver's: a chunked body growing past it stops with http::error::body_limit.
+    parser_->body_limit(context_.webhooks.max_body_size());
+
+    if (beast::iequals(req[http::field::expect], "100-continue")) {  // the client waits for this before the body
+      continue_ = {http::status::continue_, req.version()};
+      return http::async_write(stream_, continue_,
+                               beast::bind_front_handler(&session::on_continue, shared_from_this()));
+    }
+    read_body();
+  }
+
+  void on_continue(beast::error_code ec, std::size_t) {
+    if (ec) return;
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
+  }
+
+  void on_body(beast::error_code ec, std::size_t) {
+    if (ec == http::error::body_limit) {
+      // A body without Content-Length (chunked) grew past the limit: the same 413 as a declared one.
+      return write(*context_.webhooks.check_content_length(context_.webhooks.max_body_size() + 1), true);
+    }
+    if (ec) return;
+    const request& req = parser_->get();
+    // The handler runs here, on this io_context thread. The body is the raw bytes as received.
+    const qw::response answer = context_.webhooks.handle(to_std(req.method_string()), beast_headers{req}, req.body());
+    write(answer, !req.keep_alive());
+  }
+
+  void write(const qw::response& answer, bool close) {
+    log_response(parser_->get(), answer);
+    response_ = {};
+    response_.version(parser_->get().version());
+    response_.result(static_cast<unsigned>(answer.status()));
+    response_.set(http::field::content_type, to_beast(answer.content_type()));
+    for (const qw::http_header& header : answer.headers()) response_.set(to_beast(header.name), to_beast(header.value));
+    response_.body().assign(answer.body().data(), answer.body().size());
+    response_.keep_alive(!close);
+    response_.prepare_payload();
+    http::async_write(stream_, response_, beast::bind_front_handler(&session::on_write, shared_from_this(), close));
+  }
+
+  void not_found() {
+    response_ = {};
+    response_.version(parser_->get().version());
+    response_.result(http::status::not_found);
+    response_.set(http::field::content_type, "application/json");
+    response_.body() = R"({"outcome":"not_found"})";
+    response_.keep_alive(false);
+    response_.prepare_payload();
+    http::async_write(stream_, response_, beast::bind_front_handler(&session::on_write, shared_from_this(), true));
+  }
+
+  void on_write(bool close, beast::error_code ec, std::size_t) {
+    if (ec) return;
+    if (close) return this->close();
+    read_header();  // keep-alive: the next request on this connection
+  }
+
+  // Ends the connection after the last response. The client may still be sending a body we chose not to read (a
+  // 413 answered from the header): closing a socket with unread input makes the kernel send a reset, which can
+  // destroy the response before the client reads it. So shut down our side only, then read and drop whatever
+  // arrives until the client closes, for a few seconds at most (a "lingering close", as nginx does).
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(5));
+    linger();
+  }
+
+  void linger() {
+    stream_.async_read_some(net::buffer(discard_), beast::bind_front_handler(&session::on_linger, shared_from_this()));
+  }
+
+  void on_linger(beast::error_code ec, std::size_t) {
+    if (!ec) linger();  // else end of stream or the deadline: the session ends and the socket closes
+  }
+
+  beast::tcp_stream stream_;
+  const endpoint_context& context_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::empty_body> continue_;
+  http::response<http::string_body> response_;
+  char discard_[16 * 1024];
+};
+
+// Accepts connections and starts a session on its own strand for each.
+class listener : public std::enable_shared_from_this<listener> {
+ public:
+  listener(net::io_context& io, const tcp::endpoint& at, const endpoint_context& context)
+      : io_(io), acceptor_(net::make_strand(io)), context_(context) {
+    acceptor_.open(at.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(at);
+    acceptor_.listen(net::socket_base::max_listen_connections);
+  }
+
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+  void accept() {
+    acceptor_.async_accept(net::make_strand(io_), beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+  }
+
+ private:
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted) return;  // closed: stopping
+    if (!ec) std::make_shared<session>(std::move(socket), context_)->start();
+    accept();
+  }
+
+  net::io_context& io_;
+  tcp::acceptor acceptor_;
+  const endpoint_context& context_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Configuration.
+
+struct options {
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;
+  std::string path = "/webhooks";
+  std::size_t max_body_bytes = qw::parser_options{}.max_body_size;
+  int threads = 2;
+  std::vector<std::string> fail_once;
+};
+
+void usage(std::FILE* to) {
+  std::fprintf(
+      to,
+      "usage: beast_receiver [--host HOST] [--port PORT] [--path PATH] [--threads N] [--max-body-bytes N]\n"
+      "                      [--fail-once LOYALTY_EVENT_KEY]...\n"
+      "\n"
+      "  --host HOST        address to listen on (default 127.0.0.1)\n"
+      "  --port PORT        port to listen on; 0 picks a free one (default 8080)\n"
+      "  --path PATH        the endpoint's path (default /webhooks)\n"
+      "  --threads N        threads running the io_context, and so the handlers (default 2)\n"
+      "  --max-body-bytes N largest body accepted, in bytes (default 1048576); larger is answered 413\n"
+      "  --fail-once KEY    demo knob: the handler fails (500) the first delivery of the event with this\n"
+      "                     loyaltyEventKey, as if a downstream service were down; the retry succeeds\n"
+      "\n"
+      "environment:\n"
+      "  %s  the endpoint's signing secret, whsec_<base64>; while rotating, the new and\n"
+      "                          the old one separated by a space\n"
+      "\n"
+      "Prints \"listening on http://HOST:PORT/PATH\" once ready, then one line per request, handled event and\n"
+      "dead letter. Stops on SIGINT or SIGTERM.\n",
+      secret_env);
+}
+
+template <class Number>
+bool parse_number(std::string_view text, Number& out) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+std::optional<int> parse_arguments(int argc, char** argv, options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto value = [&](std::string_view& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string_view v;
+    if (arg == "-h" || arg == "--help") {
+      usage(stdout);
+      return 0;
+    } else if (arg == "--host" && value(v)) {
+      o.host = std::string(v);
+    } else if (arg == "--port" && value(v) && parse_number(v, o.port)) {
+    } else if (arg == "--path" && value(v) && !v.empty() && v.front() == '/') {
+      o.path = std::string(v);
+    } else if (arg == "--threads" && value(v) && parse_number(v, o.threads) && o.threads > 0) {
+    } else if (arg == "--max-body-bytes" && value(v) && parse_number(v, o.max_body_bytes) && o.max_body_bytes > 0) {
+    } else if (arg == "--fail-once" && value(v) && !v.empty()) {
+      o.fail_once.emplace_back(v);
+    } else {
+      std::fprintf(stderr, "beast_receiver: bad or incomplete argument: %s\n\n", argv[i]);
+      usage(stderr);
+      return 2;
+    }
+  }
+  return std::nullopt;
+}
+
+// "whsec_a whsec_b" (or comma-separated) → {"whsec_a", "whsec_b"}.
+std::vector<std::string> split_secrets(std::string_view text) {
+  std::vector<std::string> secrets;
+  while (!text.empty()) {
+    const std::size_t start = text.find_first_not_of(" ,\t\n");
+    if (start == std::string_view::npos) break;
+    text.remove_prefix(start);
+    const std::size_t end = text.find_first_of(" ,\t\n");
+    secrets.emplace_back(text.substr(0, end));
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end);
+  }
+  return secrets;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  if (const std::optional<int> stop = parse_arguments(argc, argv, o)) return *stop;
+
+  const char* secret_text = std::getenv(secret_env);
+  const std::vector<std::string> secrets = split_secrets(secret_text != nullptr ? secret_text : "");
+  if (secrets.empty()) {
+    std::fprintf(stderr, "beast_receiver: set %s to the endpoint's signing secret (whsec_...)\n", secret_env);
+    return 2;
+  }
+  qw::authenticator auth = qw::authenticator::standard_webhooks(qw::standard_webhooks_verifier(secrets));
+  if (auth.status() != qw::verify_reason::ok) {  // fail at startup, not on the first delivery
+    const std::string_view reason = qw::to_string(auth.status());
+    std::fprintf(stderr, "beast_receiver: %s: %.*s\n", secret_env, static_cast<int>(reason.size()), reason.data());
+    return 2;
+  }
+
+  qw::memory_store processed;  // dedupes within this process; must outlive the receiver
+  qw::receiver_options receiver_options;
+  receiver_options.parser.max_body_size = o.max_body_bytes;
+  receiver_options.idempotency = &processed;
+  // Every refused or failed delivery with its exact bytes: a real service stores them durably to inspect or replay.
+  receiver_options.dead_letter = [](std::string_view body, const qw::outcome& out) {
+    log_line("dead-letter ", qw::to_string(out.kind), " ", out.http_status, " ", body.size(), " bytes");
+  };
+  simulated_outage outage(o.fail_once);
+  const loyalty_receiver webhooks(loyalty_handlers{&outage}, qw::authentication::with(std::move(auth)),
+                                  receiver_options);
+  const endpoint_context context{webhooks, o.path};
+
+  net::io_context io{o.threads};
+  std::shared_ptr<listener> server;
+  try {
+    server = std::make_shared<listener>(io, tcp::endpoint(net::ip::make_address(o.host), o.port), context);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "beast_receiver: cannot listen on %s:%u: %s\n", o.host.c_str(), o.port, error.what());
+    return 1;
+  }
+  server->accept();
+  log_line("listening on http://", o.host, ":", server->port(), o.path, " (Standard Webhooks signatures, ",
+           secrets.size(), " secret(s), ", o.threads, " thread(s))");
+
+  // SIGINT/SIGTERM stop the io_context: handlers already running finish, open connections are dropped, and
+  // deliveries not answered yet are retried by the platform.
+  int stopped_by = 0;
+  net::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&io, &stopped_by](beast::error_code ec, int signal) {
+    if (!ec) stopped_by = signal;
+    io.stop();
+  });
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < o.threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (std::thread& t : threads) t.join();
+  log_line("stopped", stopped_by > 0 ? " on signal " + std::to_string(stopped_by) : std::string());
+  return 0;
+}

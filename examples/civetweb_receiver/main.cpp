@@ -1,0 +1,417 @@
+// civetweb_receiver: a Qurable webhook endpoint on civetweb (the C library, as Debian/Ubuntu's libcivetweb-dev ships
+// it). Copy it as the starting point of your service.
+//
+//   QURABLE_WEBHOOK_SECRET=whsec_... civetweb_receiver [--host 127.0.0.1] [--port 8080] [--path /webhooks]
+//       serves until SIGINT or SIGTERM. See README.md for every flag.
+//
+// What to keep when you copy it: on_webhook() (the declared Content-Length checked before any body byte is read,
+// "100 Continue" sent only for a request we will read, the raw body read into a string with room for simdjson's
+// padding, the receiver's answer sent as is), the receiver's configuration in main(), and the shape of
+// loyalty_handlers. Replace the bodies of the handlers with your own work.
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <csignal>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <pthread.h>
+
+#include <civetweb.h>
+#include <simdjson.h>
+
+#include <qurable/webhooks.hpp>
+#include <qurable/webhooks/memory_store.hpp>
+#include <qurable/webhooks/receiver.hpp>
+#include <qurable/webhooks/signature.hpp>
+
+namespace qw = qurable::webhooks;
+
+namespace {
+
+// The environment variable holding the endpoint's signing secret(s): "whsec_<base64>" as the platform shows it.
+// While rotating, put the new and the old secret separated by a space: a signature by either passes.
+constexpr const char* secret_env = "QURABLE_WEBHOOK_SECRET";
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Output: one line per event handled, per request answered, per dead letter, flushed at once.
+
+std::mutex output_mutex;
+
+void write_line(const std::string& line) {
+  const std::lock_guard<std::mutex> lock(output_mutex);
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+void append(std::string& out, std::string_view text) { out.append(text.data(), text.size()); }
+void append(std::string& out, const char* text) { out.append(text); }
+void append(std::string& out, const std::string& text) { out.append(text); }
+template <class Number, std::enable_if_t<std::is_arithmetic_v<Number>, int> = 0>
+void append(std::string& out, Number n) {
+  if constexpr (std::is_floating_point_v<Number>) {
+    char buffer[32];
+    const int size = std::snprintf(buffer, sizeof buffer, "%g", static_cast<double>(n));
+    out.append(buffer, static_cast<std::size_t>(size > 0 ? size : 0));
+  } else {
+    out += std::to_string(n);
+  }
+}
+
+template <class... Parts>
+void log_line(const Parts&... parts) {
+  std::string line;
+  (append(line, parts), ...);
+  write_line(line);
+}
+
+std::string_view or_dash(const std::optional<std::string_view>& value) { return value ? *value : "-"; }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Demo knob, not something to copy: `--fail-once KEY` makes the handler fail the first delivery of the event whose
+// loyaltyEventKey is KEY, as if a downstream service were down. The receiver answers 500, releases the event's
+// idempotency reservation, and the platform's retry is handled normally.
+class simulated_outage {
+ public:
+  explicit simulated_outage(std::vector<std::string> keys) : keys_(keys.begin(), keys.end()) {}
+
+  bool fails_now(std::string_view key) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = keys_.find(std::string(key));
+    if (it == keys_.end()) return false;
+    keys_.erase(it);
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> keys_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The handlers: one overload per event type, plus a fallback for other and future types. They run on civetweb's
+// worker threads, several at once: const, sharing nothing but thread-safe state. handler_result::failure() answers 500
+// and the platform retries; views are valid during the call only (copy what you keep).
+struct loyalty_handlers {
+  simulated_outage* outage = nullptr;
+
+  qw::handler_result operator()(const qw::member_created& e) const {
+    if (auto failed = simulate_failure(e.envelope)) return *failed;
+    const qw::member_profile& profile = e.execution_results.profile;
+    // Your work goes here: create the member in your system, keyed by the loyaltyMemberId, send a welcome email...
+    log_line("event member-created key=", e.envelope.loyalty_event_key, " member=", e.payload.loyalty_member_id,
+             " email=", or_dash(profile.email), " name=", or_dash(profile.name), " ", or_dash(profile.last_name),
+             " tiers=", e.execution_results.tiers.size());
+    return qw::handler_result::success();
+  }
+
+  qw::handler_result operator()(const qw::coupon_code_assigned& e) const {
+    if (auto failed = simulate_failure(e.envelope)) return *failed;
+    const qw::coupon_usage& usage = e.execution_results;
+    const qw::coupon_book& book = e.payload.coupon_book;
+    log_line("event coupon-code-assigned key=", e.envelope.loyalty_event_key, " code=", usage.coupon.code,
+             " member=", or_dash(e.envelope.loyalty_member_id), " book=\"", book.name,
+             "\" discount=", book.discount_amount, " ", book.discount_type, " assigned=", usage.amount_assigned);
+    return qw::handler_result::success();
+  }
+
+  qw::handler_result operator()(const qw::coupon_code_used& e) const {
+    if (auto failed = simulate_failure(e.envelope)) return *failed;
+    const qw::coupon_usage& usage = e.execution_results;
+    const qw::coupon_book& book = e.payload.coupon_book;
+    log_line("event coupon-code-used key=", e.envelope.loyalty_event_key, " code=", usage.coupon.code,
+             " member=", or_dash(e.envelope.loyalty_member_id), " book=\"", book.name,
+             "\" discount=", book.discount_amount, " ", book.discount_type, " used=", usage.amount_used);
+    return qw::handler_result::success();
+  }
+
+  // Every other type, including the ones the platform adds later: acknowledge (200) so they are not retried forever.
+  qw::handler_result operator()(const qw::event_envelope& e) const {
+    if (auto failed = simulate_failure(e)) return *failed;
+    log_line("event other type=", e.event_type, " key=", e.loyalty_event_key);
+    return qw::handler_result::success();
+  }
+
+ private:
+  std::optional<qw::handler_result> simulate_failure(const qw::event_envelope& e) const {
+    if (outage == nullptr || !outage->fails_now(e.loyalty_event_key)) return std::nullopt;
+    log_line("failing ", e.event_type, " key=", e.loyalty_event_key, " (simulated downstream failure, --fail-once)");
+    return qw::handler_result::failure("simulated downstream failure (--fail-once)");
+  }
+};
+
+using loyalty_receiver = qw::receiver<loyalty_handlers>;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The HTTP glue for civetweb (1.15 and later: mg_response_header_*).
+
+// The receiver asks for headers in lowercase; mg_get_header compares names case-insensitively and returns a pointer
+// into the connection (null when absent), valid for the request.
+struct civetweb_headers {
+  const mg_connection* conn;
+  const char* operator()(std::string_view name) const { return mg_get_header(conn, std::string(name).c_str()); }
+};
+
+// What the request handler needs; lives in main() for as long as the server runs.
+struct endpoint_context {
+  const loyalty_receiver& webhooks;
+  std::string path;
+};
+
+void send(mg_connection* conn, int status, std::string_view body, const qw::response* answer, bool close) {
+  mg_response_header_start(conn, status);
+  mg_response_header_add(conn, "Content-Type", "application/json", -1);
+  if (answer != nullptr) {
+    for (const qw::http_header& header : answer->headers()) {
+      mg_response_header_add(conn, std::string(header.name).c_str(), header.value.data(),
+                             static_cast<int>(header.value.size()));
+    }
+  }
+  mg_response_header_add(conn, "Content-Length", std::to_string(body.size()).c_str(), -1);
+  if (close) mg_response_header_add(conn, "Connection", "close", -1);
+  mg_response_header_send(conn);
+  mg_write(conn, body.data(), body.size());
+}
+
+int answer(mg_connection* conn, const mg_request_info* request, const qw::response& r, bool close = false) {
+  const qw::outcome& o = r.outcome();
+  std::string details;
+  if (!o.event_type.empty()) details.append(" ").append(o.event_type.data(), o.event_type.size());
+  if (!o.loyalty_event_key.empty()) details.append(" ").append(o.loyalty_event_key.data(), o.loyalty_event_key.size());
+  if (!o.message.empty()) details.append(" (").append(o.message).append(")");
+  log_line("request ", request->request_method, " ", request->local_uri, " -> ", r.status(), " ", qw::to_string(o.kind),
+           details);
+  send(conn, r.status(), r.body(), &r, close);
+  return r.status();  // civetweb: a status (1-999) means "handled", and goes to its access log
+}
+
+bool expects_continue(const mg_connection* conn) {
+  const char* expect = mg_get_header(conn, "Expect");
+  return expect != nullptr && std::string_view(expect).size() == 12 &&
+         std::equal(expect, expect + 12, "100-continue", [](char a, char b) { return (a | 0x20) == (b | 0x20); });
+}
+
+// Runs on civetweb's worker threads, one request at a time per thread.
+int on_webhook(mg_connection* conn, void* data) {
+  const endpoint_context& context = *static_cast<const endpoint_context*>(data);
+  const loyalty_receiver& webhooks = context.webhooks;
+  const mg_request_info* request = mg_get_request_info(conn);
+  if (context.path != request->local_uri) {  // a handler also gets the URIs below its own
+    send(conn, 404, R"({"outcome":"not_found"})", nullptr, false);
+    return 404;
+  }
+
+  std::optional<std::size_t> declared;
+  if (request->content_length >= 0) declared = static_cast<std::size_t>(request->content_length);
+  if (std::optional<qw::response> refused = webhooks.check_content_length(declared)) {
+    const int status = answer(conn, request, *refused, /*close=*/true);
+    // The body is not kept. civetweb closes a connection whose body was not read, and closing a socket with unread
+    // input makes the kernel reset it, which can destroy our answer before a client that writes its whole body
+    // first reads it. So read and drop the body, up to a bound; a client that sent "Expect: 100-continue" never
+    // sends it (it got the 413 instead of "100 Continue").
+    if (!expects_continue(conn)) {
+      char discard[16 * 1024];
+      std::size_t dropped = 0;
+      for (int n; dropped < 16 * webhooks.max_body_size() && (n = mg_read(conn, discard, sizeof discard)) > 0;) {
+        dropped += static_cast<std::size_t>(n);
+      }
+    }
+    return status;
+  }
+  // civetweb does not answer "Expect: 100-continue" for request handlers: the client waits for it before sending.
+  if (expects_continue(conn)) mg_printf(conn, "HTTP/1.1 100 Continue\r\n\r\n");
+
+  // Room for the padding simdjson reads past the end: the receiver then parses this string in place. At most one
+  // byte more than the limit is kept (a chunked body has no declared length): enough for handle() to answer 413.
+  const std::size_t keep = webhooks.max_body_size() + 1;
+  std::string body;
+  body.reserve(std::min(declared.value_or(0), keep) + simdjson::SIMDJSON_PADDING);
+  char buffer[16 * 1024];
+  for (;;) {
+    const int n = mg_read(conn, buffer, sizeof buffer);
+    if (n < 0) return 400;  // the connection broke or timed out mid-body: nothing to answer to
+    if (n == 0) break;
+    if (body.size() < keep) body.append(buffer, std::min(static_cast<std::size_t>(n), keep - body.size()));
+  }
+  // The handler runs here, on this worker thread. The body is the raw bytes as received.
+  return answer(conn, request, webhooks.handle(request->request_method, civetweb_headers{conn}, body));
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Configuration.
+
+struct options {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string path = "/webhooks";
+  std::size_t max_body_bytes = qw::parser_options{}.max_body_size;
+  int threads = 8;
+  std::vector<std::string> fail_once;
+};
+
+void usage(std::FILE* to) {
+  std::fprintf(
+      to,
+      "usage: civetweb_receiver [--host HOST] [--port PORT] [--path PATH] [--threads N] [--max-body-bytes N]\n"
+      "                         [--fail-once LOYALTY_EVENT_KEY]...\n"
+      "\n"
+      "  --host HOST        address to listen on (default 127.0.0.1)\n"
+      "  --port PORT        port to listen on; 0 picks a free one (default 8080)\n"
+      "  --path PATH        the endpoint's path (default /webhooks)\n"
+      "  --threads N        civetweb worker threads, and so requests handled at once (default 8)\n"
+      "  --max-body-bytes N largest body accepted, in bytes (default 1048576); larger is answered 413\n"
+      "  --fail-once KEY    demo knob: the handler fails (500) the first delivery of the event with this\n"
+      "                     loyaltyEventKey, as if a downstream service were down; the retry succeeds\n"
+      "\n"
+      "environment:\n"
+      "  %s  the endpoint's signing secret, whsec_<base64>; while rotating, the new and\n"
+      "                          the old one separated by a space\n"
+      "\n"
+      "Prints \"listening on http://HOST:PORT/PATH\" once ready, then one line per request, handled event and\n"
+      "dead letter. Stops on SIGINT or SIGTERM.\n",
+      secret_env);
+}
+
+template <class Number>
+bool parse_number(std::string_view text, Number& out) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+std::optional<int> parse_arguments(int argc, char** argv, options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto value = [&](std::string_view& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string_view v;
+    if (arg == "-h" || arg == "--help") {
+      usage(stdout);
+      return 0;
+    } else if (arg == "--host" && value(v) && !v.empty()) {
+      o.host = std::string(v);
+    } else if (arg == "--port" && value(v) && parse_number(v, o.port) && o.port >= 0 && o.port <= 65535) {
+    } else if (arg == "--path" && value(v) && !v.empty() && v.front() == '/') {
+      o.path = std::string(v);
+    } else if (arg == "--threads" && value(v) && parse_number(v, o.threads) && o.threads > 0) {
+    } else if (arg == "--max-body-bytes" && value(v) && parse_number(v, o.max_body_bytes) && o.max_body_bytes > 0) {
+    } else if (arg == "--fail-once" && value(v) && !v.empty()) {
+      o.fail_once.emplace_back(v);
+    } else {
+      std::fprintf(stderr, "civetweb_receiver: bad or incomplete argument: %s\n\n", argv[i]);
+      usage(stderr);
+      return 2;
+    }
+  }
+  return std::nullopt;
+}
+
+// "whsec_a whsec_b" (or comma-separated) → {"whsec_a", "whsec_b"}.
+std::vector<std::string> split_secrets(std::string_view text) {
+  std::vector<std::string> secrets;
+  while (!text.empty()) {
+    const std::size_t start = text.find_first_not_of(" ,\t\n");
+    if (start == std::string_view::npos) break;
+    text.remove_prefix(start);
+    const std::size_t end = text.find_first_of(" ,\t\n");
+    secrets.emplace_back(text.substr(0, end));
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end);
+  }
+  return secrets;
+}
+
+// SIGINT and SIGTERM are blocked in every thread (civetweb's threads inherit the mask of the thread that starts
+// them) and waited for by the main thread, so that stopping the server never happens inside a signal handler.
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  if (const std::optional<int> stop = parse_arguments(argc, argv, o)) return *stop;
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts
+
+  const char* secret_text = std::getenv(secret_env);
+  const std::vector<std::string> secrets = split_secrets(secret_text != nullptr ? secret_text : "");
+  if (secrets.empty()) {
+    std::fprintf(stderr, "civetweb_receiver: set %s to the endpoint's signing secret (whsec_...)\n", secret_env);
+    return 2;
+  }
+  qw::authenticator auth = qw::authenticator::standard_webhooks(qw::standard_webhooks_verifier(secrets));
+  if (auth.status() != qw::verify_reason::ok) {  // fail at startup, not on the first delivery
+    const std::string_view reason = qw::to_string(auth.status());
+    std::fprintf(stderr, "civetweb_receiver: %s: %.*s\n", secret_env, static_cast<int>(reason.size()), reason.data());
+    return 2;
+  }
+
+  qw::memory_store processed;  // dedupes within this process; must outlive the receiver
+  qw::receiver_options receiver_options;
+  receiver_options.parser.max_body_size = o.max_body_bytes;
+  receiver_options.idempotency = &processed;
+  // Every refused or failed delivery with its exact bytes: a real service stores them durably to inspect or replay.
+  receiver_options.dead_letter = [](std::string_view body, const qw::outcome& out) {
+    log_line("dead-letter ", qw::to_string(out.kind), " ", out.http_status, " ", body.size(), " bytes");
+  };
+  simulated_outage outage(o.fail_once);
+  const loyalty_receiver webhooks(loyalty_handlers{&outage}, qw::authentication::with(std::move(auth)),
+                                  receiver_options);
+  const endpoint_context context{webhooks, o.path};
+
+  mg_init_library(0);
+  const bool ipv6 = o.host.find(':') != std::string::npos;
+  const std::string ports = (ipv6 ? "[" + o.host + "]" : o.host) + ":" + std::to_string(o.port);
+  const std::string threads = std::to_string(o.threads);
+  const char* config[] = {
+      "listening_ports",    ports.c_str(), "num_threads", threads.c_str(), "enable_keep_alive", "yes",
+      "request_timeout_ms", "10000",       nullptr};
+  mg_callbacks callbacks{};
+  callbacks.log_message = [](const mg_connection*, const char* message) {
+    log_line("civetweb: ", message);
+    return 1;
+  };
+  mg_context* server = mg_start(&callbacks, nullptr, config);
+  if (server == nullptr) {
+    std::fprintf(stderr, "civetweb_receiver: cannot listen on %s\n", ports.c_str());
+    mg_exit_library();
+    return 1;
+  }
+  mg_set_request_handler(server, o.path.c_str(), on_webhook, const_cast<endpoint_context*>(&context));
+  mg_server_port bound[4] = {};
+  const int count = mg_get_server_ports(server, 4, bound);
+  const int port = count > 0 ? bound[0].port : o.port;
+  log_line("listening on http://", ipv6 ? "[" + o.host + "]" : o.host, ":", port, o.path,
+           " (Standard Webhooks signatures, ", secrets.size(), " secret(s), ", o.threads, " thread(s))");
+
+  int signal = -1;
+  while (signal < 0) {
+    signal = sigwaitinfo(&signals, nullptr);
+    if (signal < 0 && errno != EINTR) break;
+  }
+  mg_stop(server);  // waits for the requests being handled; unanswered deliveries are retried by the platform
+  mg_exit_library();
+  log_line("stopped", signal > 0 ? " on signal " + std::to_string(signal) : std::string());
+  return 0;
+}

@@ -1,0 +1,507 @@
+// httplib_receiver: a Qurable webhook endpoint on cpp-httplib. Copy it as the starting point of your service.
+//
+//   httplib_receiver --demo
+//       starts the endpoint on 127.0.0.1 (ephemeral port), sends it the platform's three example events signed the
+//       way the platform signs them, prints what the handlers saw and each answer, and stops.
+//   QURABLE_WEBHOOK_SECRET=whsec_... httplib_receiver [--host 127.0.0.1] [--port 8080] [--path /webhooks]
+//       serves until SIGINT or SIGTERM. See README.md for every flag.
+//
+// What to keep when you copy it: mount() (the HTTP glue: Content-Length checked before the body is read, the raw body
+// handed over untouched, the receiver's answer sent as is), the receiver's configuration in make_options() and
+// serve(), and the shape of loyalty_handlers. Replace the bodies of the handlers with your own work.
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <pthread.h>
+
+#include <httplib.h>
+#include <simdjson.h>
+
+#include <qurable/webhooks.hpp>
+#include <qurable/webhooks/memory_store.hpp>
+#include <qurable/webhooks/receiver.hpp>
+#include <qurable/webhooks/signature.hpp>
+#include <qurable/webhooks/testing.hpp>  // the platform's documented example events, for --demo only
+
+namespace qw = qurable::webhooks;
+
+namespace {
+
+// The environment variable holding the endpoint's signing secret(s): "whsec_<base64>" as the platform shows it.
+// While rotating, put the new and the old secret separated by a space: a signature by either passes.
+constexpr const char* secret_env = "QURABLE_WEBHOOK_SECRET";
+
+// --demo signs with this secret. Never use it for a real endpoint.
+constexpr std::string_view demo_secret = "whsec_cXVyYWJsZS13ZWJob29rcyBkZW1vIHNlY3JldCwgMzI=";
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Output: one line per event handled, per request answered, per dead letter. Lines from request threads must not
+// interleave, and stdout is flushed per line so that a pipe (a log collector, the tests) sees each line at once.
+
+std::mutex output_mutex;
+
+void write_line(const std::string& line) {
+  const std::lock_guard<std::mutex> lock(output_mutex);
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+void append(std::string& out, std::string_view text) { out.append(text.data(), text.size()); }
+void append(std::string& out, const char* text) { out.append(text); }
+void append(std::string& out, const std::string& text) { out.append(text); }
+template <class Number, std::enable_if_t<std::is_arithmetic_v<Number>, int> = 0>
+void append(std::string& out, Number n) {
+  if constexpr (std::is_floating_point_v<Number>) {
+    char buffer[32];
+    const int size = std::snprintf(buffer, sizeof buffer, "%g", static_cast<double>(n));
+    out.append(buffer, static_cast<std::size_t>(size > 0 ? size : 0));
+  } else {
+    out += std::to_string(n);
+  }
+}
+
+template <class... Parts>
+void log_line(const Parts&... parts) {
+  std::string line;
+  (append(line, parts), ...);
+  write_line(line);
+}
+
+std::string_view or_dash(const std::optional<std::string_view>& value) { return value ? *value : "-"; }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Demo knob, not something to copy: `--fail-once KEY` makes the handler fail the first delivery of the event whose
+// loyaltyEventKey is KEY, as if a downstream service were down. The receiver answers 500, releases the event's
+// idempotency reservation, and the platform's retry (any later delivery of the same event) is handled normally.
+class simulated_outage {
+ public:
+  explicit simulated_outage(std::vector<std::string> keys) : keys_(keys.begin(), keys.end()) {}
+
+  // True the first time `key` is asked for, if it was configured.
+  bool fails_now(std::string_view key) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = keys_.find(std::string(key));
+    if (it == keys_.end()) return false;
+    keys_.erase(it);
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> keys_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The handlers: one overload per event type, plus a fallback for other and future types. They run on the request
+// threads, several at once, so they are const and share nothing but thread-safe state. Returning
+// handler_result::failure() answers 500 and the platform retries; views are valid during the call only (copy what you
+// keep). Each handler prints one "event ..." line: the tests and the demo read it.
+struct loyalty_handlers {
+  simulated_outage* outage = nullptr;
+  std::atomic<int>* handled = nullptr;
+
+  qw::handler_result operator()(const qw::member_created& e) const {
+    if (auto failed = simulate_failure(e.envelope)) return *failed;
+    const qw::member_profile& profile = e.execution_results.profile;
+    // Your work goes here: create the member in your system, keyed by the loyaltyMemberId, send a welcome email...
+    log_line("event member-created key=", e.envelope.loyalty_event_key, " member=", e.payload.loyalty_member_id,
+             " email=", or_dash(profile.email), " name=", or_dash(profile.name), " ", or_dash(profile.last_name),
+             " tiers=", e.execution_results.tiers.size());
+    return done();
+  }
+
+  qw::handler_result operator()(const qw::coupon_code_assigned& e) const {
+    if (auto failed = simulate_failure(e.envelope)) return *failed;
+    const qw::coupon_usage& usage = e.execution_results;
+    const qw::coupon_book& book = e.payload.coupon_book;
+    log_line("event coupon-code-assigned key=", e.envelope.loyalty_event_key, " code=", usage.coupon.code,
+             " member=", or_dash(e.envelope.loyalty_member_id), " book=\"", book.name,
+             "\" discount=", book.discount_amount, " ", book.discount_type, " assigned=", usage.amount_assigned);
+    return done();
+  }
+
+  qw::handler_result operator()(const qw::coupon_code_used& e) const {
+    if (auto failed = simulate_failure(e.envelope)) return *failed;
+    const qw::coupon_usage& usage = e.execution_results;
+    const qw::coupon_book& book = e.payload.coupon_book;
+    log_line("event coupon-code-used key=", e.envelope.loyalty_event_key, " code=", usage.coupon.code,
+             " member=", or_dash(e.envelope.loyalty_member_id), " book=\"", book.name,
+             "\" discount=", book.discount_amount, " ", book.discount_type, " used=", usage.amount_used);
+    return done();
+  }
+
+  // Every other type, including the ones the platform adds later: acknowledge (200) so they are not retried forever.
+  qw::handler_result operator()(const qw::event_envelope& e) const {
+    if (auto failed = simulate_failure(e)) return *failed;
+    log_line("event other type=", e.event_type, " key=", e.loyalty_event_key);
+    return done();
+  }
+
+ private:
+  std::optional<qw::handler_result> simulate_failure(const qw::event_envelope& e) const {
+    if (outage == nullptr || !outage->fails_now(e.loyalty_event_key)) return std::nullopt;
+    log_line("failing ", e.event_type, " key=", e.loyalty_event_key, " (simulated downstream failure, --fail-once)");
+    return qw::handler_result::failure("simulated downstream failure (--fail-once)");
+  }
+
+  qw::handler_result done() const {
+    if (handled != nullptr) ++*handled;
+    return qw::handler_result::success();
+  }
+};
+
+using loyalty_receiver = qw::receiver<loyalty_handlers>;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The HTTP glue for cpp-httplib (0.11 and later).
+
+// The receiver asks for headers in lowercase; httplib's header map compares names case-insensitively. Returning a
+// pointer into the request avoids copying the value.
+struct httplib_headers {
+  const httplib::Request& request;
+  const std::string* operator()(std::string_view name) const {
+    const auto it = request.headers.find(std::string(name));
+    return it == request.headers.end() ? nullptr : &it->second;
+  }
+};
+
+std::optional<std::size_t> declared_length(const httplib::Request& request) {
+  const auto it = request.headers.find("Content-Length");
+  if (it == request.headers.end()) return std::nullopt;  // chunked: the body's size is checked as it arrives
+  std::size_t length = 0;
+  const std::string& text = it->second;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), length);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return length;
+}
+
+void log_response(const httplib::Request& request, const qw::response& answer) {
+  const qw::outcome& o = answer.outcome();
+  std::string details;
+  if (!o.event_type.empty()) append(details, std::string(" ").append(o.event_type.data(), o.event_type.size()));
+  if (!o.loyalty_event_key.empty()) {
+    append(details, std::string(" ").append(o.loyalty_event_key.data(), o.loyalty_event_key.size()));
+  }
+  if (!o.message.empty()) append(details, " (" + o.message + ")");
+  log_line("request ", request.method, " ", request.path, " -> ", answer.status(), " ", qw::to_string(o.kind), details);
+}
+
+void send(const httplib::Request& request, httplib::Response& res, const qw::response& answer) {
+  res.status = answer.status();
+  for (const qw::http_header& header : answer.headers()) {
+    res.set_header(std::string(header.name), std::string(header.value));
+  }
+  res.set_content(answer.body().data(), answer.body().size(), std::string(answer.content_type()).c_str());
+  log_response(request, answer);
+}
+
+// Routes every method on `path` to the receiver. POST uses httplib's content-reader handler, which runs before the
+// body is read, so a declared Content-Length over the limit is answered 413 without buffering the body.
+template <class Receiver>
+void mount(httplib::Server& server, const std::string& path, const Receiver& webhooks) {
+  // httplib's own limit, the same as the receiver's: it then skips (reads and discards) an oversize body instead
+  // of storing it when we drain one below.
+  server.set_payload_max_length(webhooks.max_body_size());
+
+  server.Post(path, [&webhooks](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& read_body) {
+    const httplib_headers headers{req};
+    const std::optional<std::size_t> declared = declared_length(req);
+    if (std::optional<qw::response> refused = webhooks.check_content_length(declared)) {
+      // Drain the body without keeping it, so the keep-alive connection stays in sync, then answer 413.
+      read_body([](const char*, std::size_t) { return true; });
+      return send(req, res, *refused);
+    }
+    if (req.is_multipart_form_data()) {
+      // httplib parses multipart bodies itself (and needs both callbacks); it is not JSON anyway: drain, then 415.
+      read_body([](const httplib::MultipartFormData&) { return true; }, [](const char*, std::size_t) { return true; });
+      return send(req, res, webhooks.handle(req.method, headers, std::string_view()));
+    }
+    // Reserve the padding simdjson reads past the end: the parser then reads this string in place, without a copy.
+    // Keep at most one byte more than the limit (a chunked body has no declared length): enough for handle() to
+    // answer 413, while the rest is read and dropped.
+    const std::size_t keep = webhooks.max_body_size() + 1;
+    std::string body;
+    body.reserve(std::min(declared.value_or(0), keep) + simdjson::SIMDJSON_PADDING);
+    const bool complete = read_body([&body, keep](const char* data, std::size_t size) {
+      if (body.size() < keep) body.append(data, std::min(size, keep - body.size()));
+      return true;
+    });
+    if (!complete) {  // the connection broke or timed out mid-body: nothing to answer to
+      res.status = 400;
+      return;
+    }
+    send(req, res, webhooks.handle(req.method, headers, body));
+  });
+
+  // Other methods get the receiver's 405 (with Allow: POST).
+  const auto not_post = [&webhooks](const httplib::Request& req, httplib::Response& res) {
+    send(req, res, webhooks.handle(req.method, httplib_headers{req}, req.body));
+  };
+  server.Get(path, not_post);
+  server.Put(path, not_post);
+  server.Patch(path, not_post);
+  server.Delete(path, not_post);
+  server.Options(path, not_post);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Configuration.
+
+struct options {
+  bool demo = false;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string path = "/webhooks";
+  std::size_t max_body_bytes = qw::parser_options{}.max_body_size;
+  std::vector<std::string> fail_once;
+};
+
+void usage(std::FILE* to) {
+  std::fprintf(
+      to,
+      "usage: httplib_receiver --demo\n"
+      "       httplib_receiver [--host HOST] [--port PORT] [--path PATH] [--max-body-bytes N]\n"
+      "                        [--fail-once LOYALTY_EVENT_KEY]...\n"
+      "\n"
+      "  --demo             start on 127.0.0.1 (ephemeral port), send the platform's three example events\n"
+      "                     to it, signed, print what the handlers saw, and stop (exit 0 when all got 200)\n"
+      "  --host HOST        address to listen on (default 127.0.0.1)\n"
+      "  --port PORT        port to listen on; 0 picks a free one (default 8080)\n"
+      "  --path PATH        the endpoint's path (default /webhooks)\n"
+      "  --max-body-bytes N largest body accepted, in bytes (default 1048576); larger is answered 413\n"
+      "  --fail-once KEY    demo knob: the handler fails (500) the first delivery of the event with this\n"
+      "                     loyaltyEventKey, as if a downstream service were down; the retry succeeds\n"
+      "\n"
+      "environment:\n"
+      "  %s  the endpoint's signing secret, whsec_<base64>; while rotating, the new and\n"
+      "                          the old one separated by a space\n"
+      "\n"
+      "Prints \"listening on http://HOST:PORT/PATH\" once ready, then one line per request, handled event and\n"
+      "dead letter. Stops on SIGINT or SIGTERM.\n",
+      secret_env);
+}
+
+template <class Number>
+bool parse_number(std::string_view text, Number& out) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+// Returns the exit code to stop with, or nothing to go on.
+std::optional<int> parse_arguments(int argc, char** argv, options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto value = [&](std::string_view& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string_view v;
+    if (arg == "--demo") {
+      o.demo = true;
+    } else if (arg == "-h" || arg == "--help") {
+      usage(stdout);
+      return 0;
+    } else if (arg == "--host" && value(v)) {
+      o.host = std::string(v);
+    } else if (arg == "--port" && value(v) && parse_number(v, o.port) && o.port >= 0 && o.port <= 65535) {
+    } else if (arg == "--path" && value(v) && !v.empty() && v.front() == '/') {
+      o.path = std::string(v);
+    } else if (arg == "--max-body-bytes" && value(v) && parse_number(v, o.max_body_bytes) && o.max_body_bytes > 0) {
+    } else if (arg == "--fail-once" && value(v) && !v.empty()) {
+      o.fail_once.emplace_back(v);
+    } else {
+      std::fprintf(stderr, "httplib_receiver: bad or incomplete argument: %s\n\n", argv[i]);
+      usage(stderr);
+      return 2;
+    }
+  }
+  return std::nullopt;
+}
+
+// "whsec_a whsec_b" (or comma-separated) → {"whsec_a", "whsec_b"}.
+std::vector<std::string> split_secrets(std::string_view text) {
+  std::vector<std::string> secrets;
+  while (!text.empty()) {
+    const std::size_t start = text.find_first_not_of(" ,\t\n");
+    if (start == std::string_view::npos) break;
+    text.remove_prefix(start);
+    const std::size_t end = text.find_first_of(" ,\t\n");
+    secrets.emplace_back(text.substr(0, end));
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end);
+  }
+  return secrets;
+}
+
+qw::receiver_options make_options(const options& o, qw::idempotency_store& processed) {
+  qw::receiver_options ro;
+  ro.parser.max_body_size = o.max_body_bytes;
+  // Dedupe redeliveries within this process. Several instances behind a load balancer need a shared store instead.
+  ro.idempotency = &processed;
+  // Every refused or failed delivery, with its exact bytes. A real service writes them somewhere durable to inspect
+  // or replay; this one only says it would. Anyone can post to the endpoint, so unauthenticated requests arrive
+  // here too: keep them apart (outcome_kind::unauthorized) or drop them.
+  ro.dead_letter = [](std::string_view body, const qw::outcome& o) {
+    log_line("dead-letter ", qw::to_string(o.kind), " ", o.http_status, " ", body.size(), " bytes");
+  };
+  return ro;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Running the server.
+
+// SIGINT and SIGTERM are blocked in every thread (threads inherit the mask of the thread that starts them) and
+// waited for by the main thread with sigtimedwait, so that stopping the server never happens inside a signal handler.
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// Binds host:port (port 0: a free one) and returns the port, or -1.
+int bind_port(httplib::Server& server, const std::string& host, int port) {
+  if (port == 0) return server.bind_to_any_port(host);
+  return server.bind_to_port(host, port) ? port : -1;
+}
+
+int serve(const options& o) {
+  const char* secret_text = std::getenv(secret_env);
+  const std::vector<std::string> secrets = split_secrets(secret_text != nullptr ? secret_text : "");
+  if (secrets.empty()) {
+    std::fprintf(stderr, "httplib_receiver: set %s to the endpoint's signing secret (whsec_...)\n", secret_env);
+    return 2;
+  }
+  qw::authenticator auth = qw::authenticator::standard_webhooks(qw::standard_webhooks_verifier(secrets));
+  if (auth.status() != qw::verify_reason::ok) {  // fail at startup, not on the first delivery
+    std::fprintf(stderr, "httplib_receiver: %s: %.*s\n", secret_env,
+                 static_cast<int>(qw::to_string(auth.status()).size()), qw::to_string(auth.status()).data());
+    return 2;
+  }
+
+  qw::memory_store processed;  // must outlive the receiver
+  simulated_outage outage(o.fail_once);
+  const loyalty_receiver webhooks(loyalty_handlers{&outage, nullptr}, qw::authentication::with(std::move(auth)),
+                                  make_options(o, processed));
+
+  httplib::Server server;
+  mount(server, o.path, webhooks);
+  const int port = bind_port(server, o.host, o.port);
+  if (port < 0) {
+    std::fprintf(stderr, "httplib_receiver: cannot listen on %s:%d\n", o.host.c_str(), o.port);
+    return 1;
+  }
+  std::atomic<bool> listening{true};
+  std::thread listener([&server, &listening] {
+    server.listen_after_bind();
+    listening = false;
+  });
+  log_line("listening on http://", o.host, ":", port, o.path, " (Standard Webhooks signatures, ", secrets.size(),
+           " secret(s))");
+
+  const sigset_t signals = stop_signals();
+  const timespec tick{0, 200'000'000};
+  int signal = -1;
+  while (listening && signal < 0) {
+    signal = sigtimedwait(&signals, nullptr, &tick);
+    if (signal < 0 && errno != EAGAIN && errno != EINTR) break;
+  }
+  server.stop();  // in-flight requests finish; deliveries not answered yet are retried by the platform
+  listener.join();
+  log_line("stopped", signal > 0 ? " on signal " : "", signal > 0 ? std::to_string(signal) : std::string());
+  return 0;
+}
+
+// --demo: the server above, on an ephemeral port, and the platform's side played by an httplib client.
+int demo() {
+  options o;
+  o.host = "127.0.0.1";
+  qw::memory_store processed;
+  std::atomic<int> handled{0};
+  const loyalty_receiver webhooks(
+      loyalty_handlers{nullptr, &handled},
+      qw::authentication::with(qw::authenticator::standard_webhooks(qw::standard_webhooks_verifier(demo_secret))),
+      make_options(o, processed));
+
+  httplib::Server server;
+  mount(server, o.path, webhooks);
+  const int port = bind_port(server, o.host, 0);
+  if (port < 0) {
+    std::fprintf(stderr, "httplib_receiver --demo: cannot listen on 127.0.0.1\n");
+    return 1;
+  }
+  std::thread listener([&server] { server.listen_after_bind(); });
+  for (int i = 0; i < 500 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  log_line("demo: receiver listening on http://127.0.0.1:", port, o.path,
+           " (Standard Webhooks signatures with a demo secret)");
+
+  // The platform's side: POST each example, signed with the endpoint's secret (see examples/send for a full sender).
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(std::chrono::seconds(5));
+  client.set_read_timeout(std::chrono::seconds(10));
+  const std::pair<std::string_view, std::string_view> events[] = {
+      {"member-created", qw::testing::examples::member_created},
+      {"coupon-code-assigned", qw::testing::examples::coupon_code_assigned},
+      {"coupon-code-used", qw::testing::examples::coupon_code_used},
+  };
+  int answered_200 = 0;
+  int n = 0;
+  for (const auto& [type, example] : events) {
+    const std::string body(example);
+    const std::string id = "msg_demo_" + std::to_string(++n);
+    const std::string timestamp = std::to_string(std::time(nullptr));
+    const std::optional<std::string> signature = qw::sign_standard_webhooks(demo_secret, id, timestamp, body);
+    if (!signature) {
+      log_line("demo: cannot sign (libcrypto failure)");
+      break;
+    }
+    const httplib::Headers headers{
+        {"webhook-id", id}, {"webhook-timestamp", timestamp}, {"webhook-signature", *signature}};
+    log_line("-> POST ", o.path, " ", type, " (", body.size(), " bytes, webhook-id ", id, ")");
+    const httplib::Result result = client.Post(o.path.c_str(), headers, body, "application/json");
+    if (!result) {
+      log_line("<- no answer: ", httplib::to_string(result.error()));
+      continue;
+    }
+    log_line("<- ", result->status, " ", result->body);
+    if (result->status == 200) ++answered_200;
+  }
+
+  server.stop();
+  listener.join();
+  const bool ok = answered_200 == 3 && handled == 3;
+  log_line("demo: ", answered_200, "/3 answered 200, ", handled.load(), "/3 handled: ", ok ? "ok" : "FAILED");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  if (const std::optional<int> stop = parse_arguments(argc, argv, o)) return *stop;
+  // Before any thread starts, so that every thread inherits the mask.
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return o.demo ? demo() : serve(o);
+}

@@ -1,0 +1,423 @@
+// queue_receiver: acknowledge now, process later. A Qurable webhook endpoint on cpp-httplib whose handlers are slow:
+// each request is checked (method, size, Content-Type, signature) and fully validated on the request thread, answered
+// 202 at once, and handled later by worker threads (qurable::webhooks::async_receiver). Copy it when your handlers
+// take longer than the platform should wait for an answer.
+//
+//   QURABLE_WEBHOOK_SECRET=whsec_... queue_receiver [--port 8080] [--workers 2] [--capacity 64] [--handler-delay-ms
+//   1000]
+//       serves until SIGINT or SIGTERM, then finishes every accepted event before exiting. See README.md.
+//
+// The trade-off (docs/retries.md): once 202 is sent the platform considers the event delivered. A handler that fails
+// on a worker is not retried by the platform: it reaches the dead-letter hook with the exact body, and it is yours to
+// replay. Events accepted but not handled yet are lost if the process dies. Use the synchronous receiver
+// (examples/httplib_receiver) when that is not acceptable, or make the dead-letter hook write somewhere durable.
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <pthread.h>
+
+#include <httplib.h>
+
+#include <qurable/webhooks.hpp>
+#include <qurable/webhooks/async_receiver.hpp>
+#include <qurable/webhooks/memory_store.hpp>
+#include <qurable/webhooks/signature.hpp>
+
+namespace qw = qurable::webhooks;
+
+namespace {
+
+// The environment variable holding the endpoint's signing secret(s): "whsec_<base64>" as the platform shows it.
+// While rotating, put the new and the old secret separated by a space: a signature by either passes.
+constexpr const char* secret_env = "QURABLE_WEBHOOK_SECRET";
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Output: one line per event handled, per request answered, per dead letter. Lines from request threads must not
+// interleave, and stdout is flushed per line so that a pipe (a log collector, the tests) sees each line at once.
+
+std::mutex output_mutex;
+
+void write_line(const std::string& line) {
+  const std::lock_guard<std::mutex> lock(output_mutex);
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+void append(std::string& out, std::string_view text) { out.append(text.data(), text.size()); }
+void append(std::string& out, const char* text) { out.append(text); }
+void append(std::string& out, const std::string& text) { out.append(text); }
+template <class Number, std::enable_if_t<std::is_arithmetic_v<Number>, int> = 0>
+void append(std::string& out, Number n) {
+  if constexpr (std::is_floating_point_v<Number>) {
+    char buffer[32];
+    const int size = std::snprintf(buffer, sizeof buffer, "%g", static_cast<double>(n));
+    out.append(buffer, static_cast<std::size_t>(size > 0 ? size : 0));
+  } else {
+    out += std::to_string(n);
+  }
+}
+
+template <class... Parts>
+void log_line(const Parts&... parts) {
+  std::string line;
+  (append(line, parts), ...);
+  write_line(line);
+}
+
+std::string_view or_dash(const std::optional<std::string_view>& value) { return value ? *value : "-"; }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Demo knob, not something to copy: `--fail-once KEY` makes the handler fail the first time it runs for the event
+// whose loyaltyEventKey is KEY, as if a downstream service were down. The 202 is already sent, so the platform will
+// not retry it: the failure reaches the dead-letter hook, the event's idempotency reservation is released, and a
+// replay (or a redelivery) of the same event is handled normally.
+class simulated_outage {
+ public:
+  explicit simulated_outage(std::vector<std::string> keys) : keys_(keys.begin(), keys.end()) {}
+
+  bool fails_now(std::string_view key) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = keys_.find(std::string(key));
+    if (it == keys_.end()) return false;
+    keys_.erase(it);
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> keys_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The handlers: they run on the worker threads, after the 202, several at once (const, sharing nothing but
+// thread-safe state). The views they receive point into the queue slot's copy of the body and stay valid for the call.
+// `delay` stands for slow work: a call to another service, a database transaction...
+struct slow_handlers {
+  std::chrono::milliseconds delay{0};
+  simulated_outage* outage = nullptr;
+
+  qw::handler_result operator()(const qw::member_created& e) const {
+    if (auto failed = work(e.envelope)) return *failed;
+    const qw::member_profile& profile = e.execution_results.profile;
+    log_line("event member-created key=", e.envelope.loyalty_event_key, " member=", e.payload.loyalty_member_id,
+             " email=", or_dash(profile.email), " name=", or_dash(profile.name), " ", or_dash(profile.last_name),
+             " (after ", delay.count(), " ms of work)");
+    return qw::handler_result::success();
+  }
+
+  qw::handler_result operator()(const qw::coupon_event& e) const {  // coupon-code-assigned and coupon-code-used
+    if (auto failed = work(e.envelope)) return *failed;
+    const qw::coupon_usage& usage = e.execution_results;
+    const qw::coupon_book& book = e.payload.coupon_book;
+    log_line("event ", e.envelope.event_type, " key=", e.envelope.loyalty_event_key, " code=", usage.coupon.code,
+             " member=", or_dash(e.envelope.loyalty_member_id), " book=\"", book.name,
+             "\" discount=", book.discount_amount, " ", book.discount_type, " (after ", delay.count(), " ms of work)");
+    return qw::handler_result::success();
+  }
+
+  // Every other type, including the ones the platform adds later.
+  qw::handler_result operator()(const qw::event_envelope& e) const {
+    if (auto failed = work(e)) return *failed;
+    log_line("event other type=", e.event_type, " key=", e.loyalty_event_key);
+    return qw::handler_result::success();
+  }
+
+ private:
+  std::optional<qw::handler_result> work(const qw::event_envelope& e) const {
+    std::this_thread::sleep_for(delay);
+    if (outage == nullptr || !outage->fails_now(e.loyalty_event_key)) return std::nullopt;
+    log_line("failing ", e.event_type, " key=", e.loyalty_event_key, " (simulated downstream failure, --fail-once)");
+    return qw::handler_result::failure("simulated downstream failure (--fail-once)");
+  }
+};
+
+using queue = qw::async_receiver<slow_handlers>;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The HTTP glue for cpp-httplib (0.11 and later).
+
+// The receiver asks for headers in lowercase; httplib's header map compares names case-insensitively. Returning a
+// pointer into the request avoids copying the value.
+struct httplib_headers {
+  const httplib::Request& request;
+  const std::string* operator()(std::string_view name) const {
+    const auto it = request.headers.find(std::string(name));
+    return it == request.headers.end() ? nullptr : &it->second;
+  }
+};
+
+std::optional<std::size_t> declared_length(const httplib::Request& request) {
+  const auto it = request.headers.find("Content-Length");
+  if (it == request.headers.end()) return std::nullopt;  // chunked: the body's size is checked as it arrives
+  std::size_t length = 0;
+  const std::string& text = it->second;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), length);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return length;
+}
+
+void log_response(const httplib::Request& request, const qw::response& answer) {
+  const qw::outcome& o = answer.outcome();
+  std::string details;
+  if (!o.event_type.empty()) append(details, std::string(" ").append(o.event_type.data(), o.event_type.size()));
+  if (!o.loyalty_event_key.empty()) {
+    append(details, std::string(" ").append(o.loyalty_event_key.data(), o.loyalty_event_key.size()));
+  }
+  if (!o.message.empty()) append(details, " (" + o.message + ")");
+  log_line("request ", request.method, " ", request.path, " -> ", answer.status(), " ", qw::to_string(o.kind), details);
+}
+
+void send(const httplib::Request& request, httplib::Response& res, const qw::response& answer) {
+  res.status = answer.status();
+  for (const qw::http_header& header : answer.headers()) {
+    res.set_header(std::string(header.name), std::string(header.value));
+  }
+  res.set_content(answer.body().data(), answer.body().size(), std::string(answer.content_type()).c_str());
+  log_response(request, answer);
+}
+
+// Routes every method on `path` to the queue (the same glue as examples/httplib_receiver; async_receiver::handle is
+// not const, hence the non-const reference). POST uses httplib's content-reader handler, which runs before the body
+// is read, so a declared Content-Length over the limit is answered 413 without buffering the body.
+template <class Receiver>
+void mount(httplib::Server& server, const std::string& path, Receiver& webhooks) {
+  // httplib's own limit, the same as the receiver's: it then skips (reads and discards) an oversize body instead
+  // of storing it when we drain one below.
+  server.set_payload_max_length(webhooks.max_body_size());
+
+  server.Post(path, [&webhooks](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& read_body) {
+    const httplib_headers headers{req};
+    const std::optional<std::size_t> declared = declared_length(req);
+    if (std::optional<qw::response> refused = webhooks.check_content_length(declared)) {
+      // Drain the body without keeping it, so the keep-alive connection stays in sync, then answer 413.
+      read_body([](const char*, std::size_t) { return true; });
+      return send(req, res, *refused);
+    }
+    if (req.is_multipart_form_data()) {
+      // httplib parses multipart bodies itself (and needs both callbacks); it is not JSON anyway: drain, then 415.
+      read_body([](const httplib::MultipartFormData&) { return true; }, [](const char*, std::size_t) { return true; });
+      return send(req, res, webhooks.handle(req.method, headers, std::string_view()));
+    }
+    // Keep at most one byte more than the limit (a chunked body has no declared length): enough for handle() to
+    // answer 413, while the rest is read and dropped. (The queue copies the body into its slot, padded, and parses
+    // that copy: no padding is needed here.)
+    const std::size_t keep = webhooks.max_body_size() + 1;
+    std::string body;
+    body.reserve(std::min(declared.value_or(0), keep));
+    const bool complete = read_body([&body, keep](const char* data, std::size_t size) {
+      if (body.size() < keep) body.append(data, std::min(size, keep - body.size()));
+      return true;
+    });
+    if (!complete) {  // the connection broke or timed out mid-body: nothing to answer to
+      res.status = 400;
+      return;
+    }
+    send(req, res, webhooks.handle(req.method, headers, body));
+  });
+
+  // Other methods get the receiver's 405 (with Allow: POST).
+  const auto not_post = [&webhooks](const httplib::Request& req, httplib::Response& res) {
+    send(req, res, webhooks.handle(req.method, httplib_headers{req}, req.body));
+  };
+  server.Get(path, not_post);
+  server.Put(path, not_post);
+  server.Patch(path, not_post);
+  server.Delete(path, not_post);
+  server.Options(path, not_post);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Configuration.
+
+struct options {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string path = "/webhooks";
+  std::size_t max_body_bytes = qw::parser_options{}.max_body_size;
+  std::size_t workers = 2;
+  std::size_t capacity = 64;
+  long long handler_delay_ms = 1000;
+  long long retry_after_s = 30;
+  std::vector<std::string> fail_once;
+};
+
+void usage(std::FILE* to) {
+  std::fprintf(
+      to,
+      "usage: queue_receiver [--host HOST] [--port PORT] [--path PATH] [--workers N] [--capacity N]\n"
+      "                      [--handler-delay-ms MS] [--retry-after-s S] [--max-body-bytes N]\n"
+      "                      [--fail-once LOYALTY_EVENT_KEY]...\n"
+      "\n"
+      "  --host HOST           address to listen on (default 127.0.0.1)\n"
+      "  --port PORT           port to listen on; 0 picks a free one (default 8080)\n"
+      "  --path PATH           the endpoint's path (default /webhooks)\n"
+      "  --workers N           threads running the handlers (default 2)\n"
+      "  --capacity N          events accepted and not finished yet; beyond, 503 + Retry-After (default 64)\n"
+      "  --handler-delay-ms MS how long each handler works, standing for a slow downstream (default 1000)\n"
+      "  --retry-after-s S     Retry-After sent with every 503 (default 30)\n"
+      "  --max-body-bytes N    largest body accepted, in bytes (default 1048576); larger is answered 413\n"
+      "  --fail-once KEY       demo knob: the handler fails the first time it runs for the event with this\n"
+      "                        loyaltyEventKey; after the 202 that failure goes to the dead-letter hook\n"
+      "\n"
+      "environment:\n"
+      "  %s  the endpoint's signing secret, whsec_<base64>; while rotating, the new and\n"
+      "                          the old one separated by a space\n"
+      "\n"
+      "Prints \"listening on http://HOST:PORT/PATH\" once ready, then one line per request, handled event and\n"
+      "dead letter. On SIGINT or SIGTERM it stops accepting, handles every accepted event, and exits.\n",
+      secret_env);
+}
+
+template <class Number>
+bool parse_number(std::string_view text, Number& out) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+std::optional<int> parse_arguments(int argc, char** argv, options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto value = [&](std::string_view& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string_view v;
+    if (arg == "-h" || arg == "--help") {
+      usage(stdout);
+      return 0;
+    } else if (arg == "--host" && value(v)) {
+      o.host = std::string(v);
+    } else if (arg == "--port" && value(v) && parse_number(v, o.port) && o.port >= 0 && o.port <= 65535) {
+    } else if (arg == "--path" && value(v) && !v.empty() && v.front() == '/') {
+      o.path = std::string(v);
+    } else if (arg == "--workers" && value(v) && parse_number(v, o.workers) && o.workers > 0) {
+    } else if (arg == "--capacity" && value(v) && parse_number(v, o.capacity) && o.capacity > 0) {
+    } else if (arg == "--handler-delay-ms" && value(v) && parse_number(v, o.handler_delay_ms) &&
+               o.handler_delay_ms >= 0) {
+    } else if (arg == "--retry-after-s" && value(v) && parse_number(v, o.retry_after_s) && o.retry_after_s >= 0) {
+    } else if (arg == "--max-body-bytes" && value(v) && parse_number(v, o.max_body_bytes) && o.max_body_bytes > 0) {
+    } else if (arg == "--fail-once" && value(v) && !v.empty()) {
+      o.fail_once.emplace_back(v);
+    } else {
+      std::fprintf(stderr, "queue_receiver: bad or incomplete argument: %s\n\n", argv[i]);
+      usage(stderr);
+      return 2;
+    }
+  }
+  return std::nullopt;
+}
+
+// "whsec_a whsec_b" (or comma-separated) → {"whsec_a", "whsec_b"}.
+std::vector<std::string> split_secrets(std::string_view text) {
+  std::vector<std::string> secrets;
+  while (!text.empty()) {
+    const std::size_t start = text.find_first_not_of(" ,\t\n");
+    if (start == std::string_view::npos) break;
+    text.remove_prefix(start);
+    const std::size_t end = text.find_first_of(" ,\t\n");
+    secrets.emplace_back(text.substr(0, end));
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end);
+  }
+  return secrets;
+}
+
+// SIGINT and SIGTERM are blocked in every thread (threads inherit the mask of the thread that starts them) and
+// waited for by the main thread, so that stopping never happens inside a signal handler.
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  if (const std::optional<int> stop = parse_arguments(argc, argv, o)) return *stop;
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts (the workers start with the queue)
+
+  const char* secret_text = std::getenv(secret_env);
+  const std::vector<std::string> secrets = split_secrets(secret_text != nullptr ? secret_text : "");
+  if (secrets.empty()) {
+    std::fprintf(stderr, "queue_receiver: set %s to the endpoint's signing secret (whsec_...)\n", secret_env);
+    return 2;
+  }
+  qw::authenticator auth = qw::authenticator::standard_webhooks(qw::standard_webhooks_verifier(secrets));
+  if (auth.status() != qw::verify_reason::ok) {  // fail at startup, not on the first delivery
+    const std::string_view reason = qw::to_string(auth.status());
+    std::fprintf(stderr, "queue_receiver: %s: %.*s\n", secret_env, static_cast<int>(reason.size()), reason.data());
+    return 2;
+  }
+
+  qw::memory_store processed;  // dedupes within this process; must outlive the queue
+  qw::receiver_options receiver_options;
+  receiver_options.parser.max_body_size = o.max_body_bytes;
+  receiver_options.idempotency = &processed;
+  receiver_options.retry_after = std::chrono::seconds(o.retry_after_s);
+  // Refused deliveries, and, after a 202, handlers that failed on a worker: the platform will not retry those, so
+  // this is the only place they exist. A real service writes them somewhere durable and replays them; this one only
+  // says it would.
+  receiver_options.dead_letter = [](std::string_view body, const qw::outcome& out) {
+    log_line("dead-letter ", qw::to_string(out.kind), " ", out.http_status, " ", body.size(), " bytes",
+             out.kind == qw::outcome_kind::handler_failed ? " (after 202: replay it, the platform will not)" : "");
+  };
+  qw::async_options queue_options;
+  queue_options.workers = o.workers;
+  queue_options.capacity = o.capacity;
+  simulated_outage outage(o.fail_once);
+  queue webhooks(slow_handlers{std::chrono::milliseconds(o.handler_delay_ms), &outage},
+                 qw::authentication::with(std::move(auth)), receiver_options, queue_options);
+
+  httplib::Server server;
+  mount(server, o.path, webhooks);
+  const int port = o.port == 0 ? server.bind_to_any_port(o.host) : (server.bind_to_port(o.host, o.port) ? o.port : -1);
+  if (port < 0) {
+    std::fprintf(stderr, "queue_receiver: cannot listen on %s:%d\n", o.host.c_str(), o.port);
+    return 1;
+  }
+  std::atomic<bool> listening{true};
+  std::thread listener([&server, &listening] {
+    server.listen_after_bind();
+    listening = false;
+  });
+  log_line("listening on http://", o.host, ":", port, o.path, " (Standard Webhooks signatures, ", o.workers,
+           " worker(s), capacity ", o.capacity, ", handlers take ", o.handler_delay_ms, " ms)");
+
+  const timespec tick{0, 200'000'000};
+  int signal = -1;
+  while (listening && signal < 0) {
+    signal = sigtimedwait(&signals, nullptr, &tick);
+    if (signal < 0 && errno != EAGAIN && errno != EINTR) break;
+  }
+  // Stop the HTTP server first (no new deliveries), then let the workers finish everything already accepted.
+  server.stop();
+  listener.join();
+  log_line("stopping: ", webhooks.pending(), " accepted event(s) still to handle");
+  webhooks.shutdown();
+  log_line("stopped", signal > 0 ? " on signal " + std::to_string(signal) : std::string());
+  return 0;
+}

@@ -1,0 +1,73 @@
+# End-to-end tests of the HTTP examples: each starts the example's real binary on an ephemeral 127.0.0.1 port (a
+# child process, killed and reaped by the test whatever happens) and talks to it with a real HTTP client
+# (cpp-httplib's). Registered only for the examples that were built, on POSIX (fork/exec), with the signature
+# component (the tests sign like the platform) and cpp-httplib (the client).
+if(NOT UNIX OR NOT TARGET qurable::webhooks_signature)
+  return()
+endif()
+
+# cpp-httplib, found as the examples find it: upstream's CMake package, else Debian's cpp-httplib.pc.
+find_package(httplib CONFIG QUIET)
+if(TARGET httplib::httplib)
+  set(_qw_e2e_httplib httplib::httplib)
+else()
+  find_package(PkgConfig QUIET)
+  if(PKG_CONFIG_FOUND)
+    pkg_check_modules(QW_E2E_CPP_HTTPLIB QUIET IMPORTED_TARGET cpp-httplib)
+  endif()
+  if(TARGET PkgConfig::QW_E2E_CPP_HTTPLIB)
+    set(_qw_e2e_httplib PkgConfig::QW_E2E_CPP_HTTPLIB)
+  endif()
+endif()
+if(NOT _qw_e2e_httplib)
+  message(STATUS "Example end-to-end tests: skipped (cpp-httplib, their HTTP client, not found)")
+  return()
+endif()
+find_package(Threads REQUIRED)
+
+# qurable_add_example_test(<name> SOURCES <files...> EXES <targets...> [TIMEOUT <seconds>])
+# Each target in EXES is built first and its path is given to the test as QURABLE_<TARGET>_EXE (upper case, '-' as
+# '_'), e.g. QURABLE_HTTPLIB_RECEIVER_EXE, QURABLE_QURABLE_SEND_EXE.
+function(qurable_add_example_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;EXES;DEFINES" ${ARGN})
+  qurable_add_test(${name} SOURCES ${ARG_SOURCES}
+    LIBS qurable::webhooks_signature ${_qw_e2e_httplib} Threads::Threads)
+  foreach(exe IN LISTS ARG_EXES)
+    string(TOUPPER "${exe}" _upper)
+    string(REPLACE "-" "_" _upper "${_upper}")
+    target_compile_definitions(${name} PRIVATE QURABLE_${_upper}_EXE="$<TARGET_FILE:${exe}>")
+    add_dependencies(${name} ${exe})
+  endforeach()
+  target_compile_definitions(${name} PRIVATE ${ARG_DEFINES})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  # Every wait inside the tests is bounded; this is the backstop. The servers die with the test process.
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "examples;e2e")
+endfunction()
+
+# The synchronous servers share one contract test, compiled once per example.
+foreach(_example httplib_receiver beast_receiver civetweb_receiver)
+  if(TARGET ${_example})
+    string(TOUPPER "${_example}" _upper)
+    qurable_add_example_test(example_${_example}_tests
+      SOURCES examples/test_server_contract.cpp
+      EXES ${_example}
+      DEFINES QURABLE_EXAMPLE_EXE=QURABLE_${_upper}_EXE QURABLE_EXAMPLE_NAME="${_example}")
+  endif()
+endforeach()
+
+# httplib_receiver --demo: its exit code and what it prints.
+if(TARGET httplib_receiver)
+  qurable_add_example_test(example_httplib_demo_tests SOURCES examples/test_demo.cpp EXES httplib_receiver TIMEOUT 60)
+endif()
+
+# The queue hand-off: 202, processing on workers, 503 + Retry-After when full, draining on SIGTERM.
+if(TARGET queue_receiver)
+  qurable_add_example_test(example_queue_receiver_tests SOURCES examples/test_queue_receiver.cpp EXES queue_receiver)
+endif()
+
+# qurable-send against a real example server, including a retry after a 5xx.
+if(TARGET qurable-send AND TARGET httplib_receiver)
+  qurable_add_example_test(example_send_tests SOURCES examples/test_send.cpp EXES qurable-send httplib_receiver)
+endif()

@@ -495,3 +495,38 @@ TEST_CASE("a structural error inside any unknown member is invalid_json, not a c
     }
   }
 }
+
+TEST_CASE("escapes in unknown keys are validated; a malformed value after one is reported, not a crash",
+          "[bad-input][keys]") {
+  qw::parser parser;
+  const std::string member = fixture();
+  // Keys the SDK does not know, at the root, in the event, in a typed object and inside a free-form value.
+  const std::string_view anchors[] = {"{\n  \"event\"", "\"status\":", "\"active\": true", "\"tags\": null"};
+  const auto with_member = [&](std::string_view anchor, const std::string& member_json) {
+    if (anchor == "\"tags\": null") return qtest::replace_first(member, anchor, "\"tags\": {" + member_json + "}");
+    if (anchor.front() == '{') return qtest::replace_first(member, anchor, "{" + member_json + ",\n  \"event\"");
+    return qtest::replace_first(member, anchor, member_json + ", " + std::string(anchor));
+  };
+  for (std::string_view anchor : anchors) {
+    INFO("near " << anchor);
+    // Valid escapes are fine.
+    for (std::string_view key : {R"(caf\u00e9)", R"(a\"b)", R"(back\\slash)", R"(\ud83d\ude00)", R"(tab\t)"}) {
+      INFO(key);
+      CHECK(parser.parse(with_member(anchor, "\"" + std::string(key) + "\": 1")));
+    }
+    // Invalid ones are not JSON.
+    for (std::string_view key : {R"(bad\q)", R"(\u12)", R"(\ud800)", R"(\ude00x)", R"(\u00g0)"}) {
+      INFO(key);
+      const rejection r = reject(parser, with_member(anchor, "\"" + std::string(key) + "\": 1"));
+      CHECK(r.code == qw::error_code::invalid_json);
+      CHECK(r.status == 400);
+    }
+    // A valid escaped key whose value is malformed: the error names the key as written.
+    for (std::string_view value : {"{\"c\": 1,}", "[1,,2]", "tru", "01"}) {
+      INFO(value);
+      const rejection r = reject(parser, with_member(anchor, R"("a\"b": )" + std::string(value)));
+      CHECK(r.code == qw::error_code::invalid_json);
+      CHECK(r.path.find("/a\\\"b") != std::string::npos);
+    }
+  }
+}

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -137,7 +138,9 @@ class decoder {
   }
 
   error_code at(std::size_t index) {
-    err_.path.insert(0, "/" + std::to_string(index));
+    char segment[24];  // snprintf, not "/" + to_string: GCC 12 raises a false -Wrestrict on that at -O3 C++20
+    const int n = std::snprintf(segment, sizeof segment, "/%zu", index);
+    err_.path.insert(0, segment, n > 0 ? static_cast<std::size_t>(n) : 0);
     return err_.code;
   }
 

@@ -6,6 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   g++ cmake make pkg-config git                     # build
   libsimdjson-dev catch2                            # core and tests
+  libcpp-httplib-dev libboost-dev libcivetweb-dev    # examples: HTTP servers and client
   libssl-dev                                        # optional: signature checking
   clang libclang-rt-14-dev                          # quality gate: clang C++20 build, libFuzzer + sanitizer runtimes
   clang-format-14                                   # quality gate: format check

@@ -79,10 +79,20 @@ inline bool key_is(od::raw_json_string key, std::string_view name) noexcept { re
 
 // A key as written in the body (escapes kept), for error paths. Not field::unescaped_key(): after a structural
 // error simdjson abandons its iterator, and unescaping through it dereferences a null parser.
-inline std::string_view key_text(od::raw_json_string key) noexcept {
+// `has_escape`, when given, tells whether the key contains a backslash (found in the same scan).
+inline std::string_view key_text(od::raw_json_string key, bool* has_escape = nullptr) noexcept {
   const char* begin = key.raw();
   const char* end = begin;
-  while (*end != '"') end += *end == '\\' ? 2 : 1;  // stage 1 has checked that the key's closing quote exists
+  bool escaped = false;
+  while (*end != '"') {  // stage 1 has checked that the key's closing quote exists
+    if (*end == '\\') {
+      escaped = true;
+      end += 2;
+    } else {
+      ++end;
+    }
+  }
+  if (has_escape != nullptr) *has_escape = escaped;
   return std::string_view(begin, static_cast<std::size_t>(end - begin));
 }
 
@@ -244,10 +254,7 @@ class decoder {
         for (auto field_result : obj) {
           od::field field;
           if (auto e = std::move(field_result).get(field)) return fail(e);
-          std::string_view key;  // taken before check_key() consumes the field's key
-          if (auto err = check_key(field, key); err != error_code::none) return err;
-          od::value value = field.value();
-          if (auto err = walk(value, depth + 1); err != error_code::none) return at(key);
+          if (auto err = walk_member(field, depth + 1); err != error_code::none) return err;
         }
         return error_code::none;
       }
@@ -308,13 +315,11 @@ class decoder {
       od::field field;
       if (auto e = std::move(field_result).get(field)) return fail(e);
       const int index = match_key(field.key(), names, next);
-      od::value value = field.value();
       if (index < 0) {
-        std::string_view key;  // taken before check_key() consumes the field's key
-        if (auto err = check_key(field, key); err != error_code::none) return err;
-        if (auto err = walk(value, depth + 1); err != error_code::none) return at(key);
+        if (auto err = walk_member(field, depth + 1); err != error_code::none) return err;
         continue;
       }
+      od::value value = field.value();
       seen |= std::uint64_t{1} << index;
       if (auto err = on_field(index, value); err != error_code::none) return at(names[index]);
     }
@@ -385,20 +390,15 @@ class decoder {
     for (auto field_result : root) {
       od::field field;
       if (auto e = std::move(field_result).get(field)) return fail(e);
-      od::value value = field.value();
       if (!have_event && key_is(field.key(), "event")) {
         have_event = true;
+        od::value value = field.value();
         if (auto err = decode_event(value, storage, out); err != error_code::none) return at("event");
         continue;
       }
-      std::string_view key;  // taken before check_key() consumes the field's key
-      if (auto err = check_key(field, key); err != error_code::none) return err;
-      if (auto err = walk(value, 1); err != error_code::none) return at(key);
+      if (auto err = walk_member(field, 1); err != error_code::none) return err;
     }
-    const char* trailing = nullptr;
-    if (!doc_.current_location().get(trailing)) {
-      return fail(error_code::trailing_content, "unexpected content after the JSON document");
-    }
+    if (auto err = expect_end(); err != error_code::none) return err;
     if (!have_event) return fail(error_code::missing_event, "the body has no \"event\" object");
     return error_code::none;
   }
@@ -414,16 +414,9 @@ class decoder {
     for (auto field_result : root) {
       od::field field;
       if (auto e = std::move(field_result).get(field)) return fail(e);
-      od::value value = field.value();
-      std::string_view key;  // taken before check_key() consumes the field's key
-      if (auto err = check_key(field, key); err != error_code::none) return err;
-      if (auto err = walk(value, 1); err != error_code::none) return at(key);
+      if (auto err = walk_member(field, 1); err != error_code::none) return err;
     }
-    const char* trailing = nullptr;
-    if (!doc_.current_location().get(trailing)) {
-      return fail(error_code::trailing_content, "unexpected content after the JSON document");
-    }
-    return error_code::none;
+    return expect_end();
   }
 
   static constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -471,6 +464,24 @@ class decoder {
       default: e = simdjson::TAPE_ERROR;
     }
     if (e) return fail(e == simdjson::INCORRECT_TYPE ? simdjson::TAPE_ERROR : e);
+    return expect_end();
+  }
+
+  // Known names contain no escapes, so only other keys can hide an invalid one (`"\u00"`, a lone surrogate):
+  // those are unescaped once to validate them. Comparing raw keys alone would accept them.
+  // `key` is set to the key as written, for error paths: unescaping consumes the field's key (field::key() is null
+  // afterwards, and reading it crashed on `{"a\\"b": {"c": 1,}}`).
+  // Validates a member the SDK does not model: its key's escapes, then its value; errors point at the member.
+  error_code walk_member(od::field& field, std::size_t depth) {
+    std::string_view key;  // taken before check_key() consumes the field's key
+    if (auto err = check_key(field, key); err != error_code::none) return err;
+    od::value value = field.value();
+    if (auto err = walk(value, depth); err != error_code::none) return at(key);
+    return error_code::none;
+  }
+
+  // After the root value: anything but whitespace is trailing content.
+  error_code expect_end() {
     const char* trailing = nullptr;
     if (!doc_.current_location().get(trailing)) {
       return fail(error_code::trailing_content, "unexpected content after the JSON document");
@@ -478,13 +489,10 @@ class decoder {
     return error_code::none;
   }
 
-  // Known names contain no escapes, so only other keys can hide an invalid one (`"\u00"`, a lone surrogate):
-  // those are unescaped once to validate them. Comparing raw keys alone would accept them.
-  // `key` is set to the key as written, for error paths: unescaping consumes the field's key (field::key() is null
-  // afterwards, and reading it crashed on `{"a\\"b": {"c": 1,}}`).
   error_code check_key(od::field& field, std::string_view& key) {
-    key = key_text(field.key());
-    if (key.find('\\') == std::string_view::npos) return error_code::none;
+    bool has_escape = false;
+    key = key_text(field.key(), &has_escape);
+    if (!has_escape) return error_code::none;
     std::string_view unescaped;
     if (auto e = field.unescaped_key().get(unescaped)) return fail(e);
     return error_code::none;

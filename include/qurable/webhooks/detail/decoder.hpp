@@ -617,7 +617,8 @@ class decoder {
         case f_event_type: {  // read again, not skipped: On-Demand does not validate what it skips
           std::string_view again;
           if (auto err = read(value, again); err != error_code::none) return err;
-          if (again != env.event_type) return fail(error_code::invalid_json, "\"eventType\" appears twice");
+          if (again != env.event_type)
+            return fail(error_code::wrong_type, "\"eventType\" appears twice with different values");
           return error_code::none;
         }
         case f_status: return read(value, env.status);

@@ -8,9 +8,9 @@
 #include <cstddef>
 #include <optional>
 
-#include <nlohmann/json.hpp>
 #include <rapidjson/document.h>
 #include <simdjson.h>
+#include <nlohmann/json.hpp>
 
 #include <qurable/webhooks.hpp>
 
@@ -190,10 +190,10 @@ class sdk_envelope final : public candidate {
  public:
   const char* name() const noexcept override { return "envelope"; }
   bool run(const std::string& body, sink& out) override {
-    const qw::outcome result = qw::receive(parser_, body,
-                                           qw::overloaded{[](const qw::member_created&) {},
-                                                          [](const qw::coupon_event&) {},
-                                                          [](const qw::event_envelope&) {}});
+    const qw::outcome result =
+        qw::receive(parser_, body,
+                    qw::overloaded{[](const qw::member_created&) {}, [](const qw::coupon_event&) {},
+                                   [](const qw::event_envelope&) {}});
     out.add(static_cast<std::uint64_t>(result.http_status));
     return result.kind == qw::outcome_kind::dispatched;
   }
@@ -355,9 +355,7 @@ void walk_nlohmann(sink& s, const nlohmann::json& v) {
       break;
     case type::string: s.add(std::string_view(v.get_ref<const std::string&>())); break;
     case type::number_integer: s.add(static_cast<std::int64_t>(v.get<nlohmann::json::number_integer_t>())); break;
-    case type::number_unsigned:
-      s.add(static_cast<std::uint64_t>(v.get<nlohmann::json::number_unsigned_t>()));
-      break;
+    case type::number_unsigned: s.add(static_cast<std::uint64_t>(v.get<nlohmann::json::number_unsigned_t>())); break;
     case type::number_float: s.add(v.get<double>()); break;
     case type::boolean: s.add(v.get<bool>()); break;
     case type::null: s.add_null(); break;

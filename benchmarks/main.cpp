@@ -35,9 +35,9 @@
 #define QURABLE_BENCH_STRINGIFY_(x) #x
 #define QURABLE_BENCH_STRINGIFY(x) QURABLE_BENCH_STRINGIFY_(x)
 #if defined(__clang__)
-#define QURABLE_BENCH_COMPILER                                                                     \
-  "clang " QURABLE_BENCH_STRINGIFY(__clang_major__) "." QURABLE_BENCH_STRINGIFY(__clang_minor__) "." \
-      QURABLE_BENCH_STRINGIFY(__clang_patchlevel__)
+#define QURABLE_BENCH_COMPILER                                                   \
+  "clang " QURABLE_BENCH_STRINGIFY(__clang_major__) "." QURABLE_BENCH_STRINGIFY( \
+      __clang_minor__) "." QURABLE_BENCH_STRINGIFY(__clang_patchlevel__)
 #elif defined(__GNUC__)
 #define QURABLE_BENCH_COMPILER "g++ " __VERSION__
 #else
@@ -56,9 +56,9 @@ struct settings {
   bool quick = false;
   std::string fixtures_dir = QURABLE_BENCH_FIXTURES_DIR;
   int rounds = 31;
-  double sample_ms = 2.0;  // time of one (candidate, event) measurement
-  double warmup_ms = 30.0; // per (candidate, event), before calibration
-  std::string profile;     // when set: run only this candidate over the mix, for a profiler, and print nothing else
+  double sample_ms = 2.0;   // time of one (candidate, event) measurement
+  double warmup_ms = 30.0;  // per (candidate, event), before calibration
+  std::string profile;      // when set: run only this candidate over the mix, for a profiler, and print nothing else
   double profile_seconds = 10.0;
   long profile_passes = 0;  // when > 0: that many passes over the mix instead of a time (deterministic, for callgrind)
 };
@@ -257,8 +257,8 @@ int main(int argc, char** argv) {
     for (std::size_t e = 0; e < n_events; ++e) {
       for (std::size_t k = 0; k < n_candidates; ++k) {
         const std::size_t c = (k + static_cast<std::size_t>(round)) % n_candidates;
-        ns[c][e][round] = time_runs(*candidates[c], events[e].body, reps[c][e], failures) /
-                          static_cast<double>(reps[c][e]);
+        ns[c][e][round] =
+            time_runs(*candidates[c], events[e].body, reps[c][e], failures) / static_cast<double>(reps[c][e]);
       }
     }
   }
@@ -306,10 +306,11 @@ int main(int argc, char** argv) {
               int{simdjson::SIMDJSON_VERSION_REVISION}, simdjson::get_active_implementation()->name().c_str(),
               QURABLE_BENCH_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION));
   std::printf("\n");
-  std::printf("candidates: full = SDK receive(), visitor reads every field and parses every timestamp\n"
-              "            envelope = SDK receive(), visitor reads nothing (validation + decoding + dispatch)\n"
-              "            dom = simdjson DOM parse + walk; stage1 = simdjson On-Demand, reads event.eventType only\n"
-              "            rapidjson = RapidJSON parse + walk; nlohmann = nlohmann::json parse + walk\n\n");
+  std::printf(
+      "candidates: full = SDK receive(), visitor reads every field and parses every timestamp\n"
+      "            envelope = SDK receive(), visitor reads nothing (validation + decoding + dispatch)\n"
+      "            dom = simdjson DOM parse + walk; stage1 = simdjson On-Demand, reads event.eventType only\n"
+      "            rapidjson = RapidJSON parse + walk; nlohmann = nlohmann::json parse + walk\n\n");
 
   std::printf("ns/event (median)              bytes");
   for (const auto& c : candidates) std::printf(" %10s", c->name());
@@ -361,10 +362,10 @@ int main(int argc, char** argv) {
   }
   std::printf("\nallocations/event target 0 (full): %s\n\n", allocs[full] == 0 ? "met" : "MISSED");
 
-  std::printf("summary: full_vs_dom=%s full_vs_nlohmann=%s full_vs_rapidjson=%s envelope_vs_stage1=%s "
-              "allocs_per_event=%s\n",
-              format_ratio(mix_ratio[0]).c_str(), format_ratio(mix_ratio[1]).c_str(),
-              format_ratio(mix_ratio[2]).c_str(), format_ratio(mix_ratio[3]).c_str(),
-              format_allocs(allocs[full]).c_str());
+  std::printf(
+      "summary: full_vs_dom=%s full_vs_nlohmann=%s full_vs_rapidjson=%s envelope_vs_stage1=%s "
+      "allocs_per_event=%s\n",
+      format_ratio(mix_ratio[0]).c_str(), format_ratio(mix_ratio[1]).c_str(), format_ratio(mix_ratio[2]).c_str(),
+      format_ratio(mix_ratio[3]).c_str(), format_allocs(allocs[full]).c_str());
   return failures == 0 ? 0 : 1;
 }

@@ -33,7 +33,8 @@ void* counted_alloc(std::size_t size) noexcept {
 
 void* counted_aligned_alloc(std::size_t size, std::align_val_t align) noexcept {
   allocations.fetch_add(1, std::memory_order_relaxed);
-  const std::size_t a = static_cast<std::size_t>(align) < sizeof(void*) ? sizeof(void*) : static_cast<std::size_t>(align);
+  const std::size_t a =
+      static_cast<std::size_t>(align) < sizeof(void*) ? sizeof(void*) : static_cast<std::size_t>(align);
   void* p = nullptr;
   return posix_memalign(&p, a, size == 0 ? 1 : size) == 0 ? p : nullptr;
 }
@@ -195,7 +196,8 @@ TEST_CASE("unhandled events allocate nothing either", "[alloc]") {
   const std::vector<std::string> bodies = example_bodies();
   qw::parser parser;
   int members = 0;
-  auto only_members = qw::overloaded{[&](const qw::member_created& e) { members += e.execution_results.active ? 1 : 0; }};
+  auto only_members =
+      qw::overloaded{[&](const qw::member_created& e) { members += e.execution_results.active ? 1 : 0; }};
   for (const std::string& b : bodies) qw::receive(parser, b, only_members);
   const counted_run run = run_counted(parser, bodies, 1000, only_members);
   CHECK(run.allocations == 0);
@@ -218,10 +220,10 @@ TEST_CASE("every input path is allocation-free once warm", "[alloc]") {
   const long before = allocations.load();
   std::size_t ok = 0;
   for (int i = 0; i < 300; ++i) {
-    ok += qw::receive(parser, std::string_view(source), visitor).acknowledged();          // copied
-    ok += qw::receive(parser, in_place, visitor).acknowledged();                          // in place
+    ok += qw::receive(parser, std::string_view(source), visitor).acknowledged();              // copied
+    ok += qw::receive(parser, in_place, visitor).acknowledged();                              // in place
     ok += qw::receive(parser, simdjson::padded_string_view(padded), visitor).acknowledged();  // in place
-    ok += static_cast<bool>(parser.parse(source.data(), source.size(), source.size()));  // copied
+    ok += static_cast<bool>(parser.parse(source.data(), source.size(), source.size()));       // copied
   }
   const long counted = allocations.load() - before;
   CHECK(counted == 0);

@@ -178,7 +178,8 @@ TEST_CASE("coupon events: customAttributes are kept as raw JSON text", "[coupon]
   const std::string attributes = R"({"size": "L", "tags": ["a", "b"], "nested": {"n": 1.5, "ok": true}})";
   std::string body = qtest::read_fixture(qtest::coupon_code_used_file);
   // Every customAttributes of the example: coupon, usage, payload coupon, payload usage, couponBook.
-  for (int i = 0; i < 5; ++i) body = qtest::replace_first(body, "\"customAttributes\": null", "\"customAttributes\":" + attributes);
+  for (int i = 0; i < 5; ++i)
+    body = qtest::replace_first(body, "\"customAttributes\": null", "\"customAttributes\":" + attributes);
   CHECK(body.find("\"customAttributes\": null") == std::string::npos);
   coupon_variant v(body);
   const qw::coupon_event& c = v.view();
@@ -220,8 +221,9 @@ TEST_CASE("coupon events: customAttributes null, absent, or another JSON type", 
     CHECK(v.view().payload.coupon_book.custom_attributes.is_absent());
   }
   SECTION("a string, an array, a number") {
-    CHECK(edited("/event/executionResults/customAttributes", "\"x\"").view().execution_results.custom_attributes.text() ==
-          "\"x\"");
+    CHECK(
+        edited("/event/executionResults/customAttributes", "\"x\"").view().execution_results.custom_attributes.text() ==
+        "\"x\"");
     CHECK(edited("/event/payload/couponBook/tags", "[\"vip\",\"summer\"]").view().payload.coupon_book.tags.text() ==
           "[\"vip\",\"summer\"]");
     CHECK(edited("/event/payload/usage/customAttributes", "-0.5").view().payload.usage.custom_attributes.text() ==
@@ -251,8 +253,9 @@ TEST_CASE("coupon events: the optional dates and identifiers with values", "[cou
     CHECK(edited("/event/executionResults/revertedUsageId", "\"cbu_X\"")
               .view()
               .execution_results.reverted_usage_id.value_or("") == "cbu_X");
-    CHECK(edited("/event/payload/usage/revertedUsageId", "123456").view().payload.usage.reverted_usage_id.value_or("") ==
-          "123456");
+    CHECK(
+        edited("/event/payload/usage/revertedUsageId", "123456").view().payload.usage.reverted_usage_id.value_or("") ==
+        "123456");
   }
   SECTION("envelope extras") {
     qtest::json_tree tree = qtest::json_tree::parse(qtest::read_fixture(qtest::coupon_code_assigned_file));

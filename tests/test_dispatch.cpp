@@ -72,7 +72,9 @@ TEST_CASE("overloaded lambdas: each type reaches its own overload, once", "[disp
   std::vector<std::string> calls;
   auto visitor = qw::overloaded{
       [&](const qw::member_created& e) { calls.push_back("member " + std::string(*e.envelope.loyalty_event_id)); },
-      [&](const qw::coupon_code_assigned& e) { calls.push_back("assigned " + std::string(e.payload.coupon_book.name)); },
+      [&](const qw::coupon_code_assigned& e) {
+        calls.push_back("assigned " + std::string(e.payload.coupon_book.name));
+      },
       [&](const qw::coupon_code_used& e) {
         calls.push_back("used " + std::to_string(e.execution_results.amount_used));
       },

@@ -121,7 +121,9 @@ TEST_CASE("unknown members are ignored at every level", "[envelope][unknown]") {
           std::string upper = key;
           upper[0] = static_cast<char>(upper[0] - ('a' <= upper[0] && upper[0] <= 'z' ? 32 : 0));
           const std::pair<std::string, std::string_view> near_names[] = {
-              {key + "X", "{\"deep\": [1, 2, 3]}"}, {key.substr(0, key.size() - 1), "\"truncated name\""}, {upper, "null"}};
+              {key + "X", "{\"deep\": [1, 2, 3]}"},
+              {key.substr(0, key.size() - 1), "\"truncated name\""},
+              {upper, "null"}};
           for (const auto& [name, value] : near_names) {
             // Only names that are not documented themselves ("emails" without its "s" is "email").
             if (!name.empty() && !tree.contains(pointer + "/" + name)) tree.set(pointer + "/" + name, value);
@@ -198,7 +200,8 @@ TEST_CASE("an unknown event type keeps its envelope and its sections as raw JSON
     CHECK(r.error().path == "/event/createdAt");
   }
   SECTION("event type names are exact") {
-    for (std::string_view name : {"Member-Created", "member-created ", "member_created", "coupon-code", "", "unknown"}) {
+    for (std::string_view name :
+         {"Member-Created", "member-created ", "member_created", "coupon-code", "", "unknown"}) {
       const std::string body = R"({"event": {"eventType": ")" + std::string(name) + R"("}})";
       const qw::parse_result r = parser.parse(body);
       INFO(body);
@@ -218,8 +221,8 @@ TEST_CASE("an unknown event type keeps its envelope and its sections as raw JSON
 }
 
 TEST_CASE("event_type names round-trip", "[envelope]") {
-  for (qw::event_type t : {qw::event_type::member_created, qw::event_type::coupon_code_assigned,
-                           qw::event_type::coupon_code_used}) {
+  for (qw::event_type t :
+       {qw::event_type::member_created, qw::event_type::coupon_code_assigned, qw::event_type::coupon_code_used}) {
     CHECK(qw::to_event_type(qw::to_string(t)) == t);
   }
   CHECK(qw::to_string(qw::event_type::member_created) == qw::member_created::type_name);
@@ -242,7 +245,8 @@ TEST_CASE("escapes and UTF-8 in strings are decoded", "[envelope][strings]") {
       {R"(smile \ud83d\ude00!)", "smile \xF0\x9F\x98\x80!"},
       {R"(\u65e5\u672c)", "\xE6\x97\xA5\xE6\x9C\xAC"},
       {R"(a\/b\tc\nd\re\bf\fg)", "a/b\tc\nd\re\bf\fg"},
-      {"Zo\xC3\xAB \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E \xF0\x9F\x98\x80", "Zo\xC3\xAB \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E \xF0\x9F\x98\x80"},
+      {"Zo\xC3\xAB \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E \xF0\x9F\x98\x80",
+       "Zo\xC3\xAB \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E \xF0\x9F\x98\x80"},
       {R"(\u0000nul inside)", std::string_view("\0nul inside", 11)},
       {"", ""},
   };
@@ -280,7 +284,9 @@ TEST_CASE("escapes and UTF-8 in strings are decoded", "[envelope][strings]") {
 
 TEST_CASE("raw JSON values keep their escapes as sent", "[envelope][strings]") {
   qw::parser parser;
-  const std::string attributes = R"({"name": "Jos\u00e9 \"P\"", "emoji": "\ud83d\ude00", "raw": "Zo)" "\xC3\xAB" R"("})";
+  const std::string attributes = R"({"name": "Jos\u00e9 \"P\"", "emoji": "\ud83d\ude00", "raw": "Zo)"
+                                 "\xC3\xAB"
+                                 R"("})";
   const std::string body = qtest::replace_first(qtest::read_fixture(qtest::coupon_code_used_file),
                                                 "\"customAttributes\": null", "\"customAttributes\": " + attributes);
   const qw::parse_result r = parser.parse(body);

@@ -35,37 +35,39 @@ void add(std::vector<field_rule>& rules, std::string_view prefix, std::initializ
 }
 
 void add_envelope(std::vector<field_rule>& rules) {
-  add(rules, "", {
-                     {"/status", kind::string, req, no_null},
-                     {"/loyaltyEventKey", kind::string, req, no_null},
-                     {"/updatedAt", kind::time, req, no_null},
-                     {"/createdAt", kind::time, req, no_null},
-                     {"/systemUniqueKey", kind::string, req, no_null},
-                     {"/executionResults", kind::object, req, no_null},
-                     {"/payload", kind::object, req, no_null},
-                     {"/externalEventDate", kind::time, opt, null_ok},
-                     {"/evaluationStatus", kind::integer, opt, null_ok},
-                     {"/externalId", kind::string, opt, null_ok},
-                     {"/lastError", kind::free_form, opt, null_ok},
-                     {"/description", kind::string, opt, null_ok},
-                     {"/tags", kind::free_form, opt, null_ok},
-                     {"/evaluationResults", kind::free_form, opt, null_ok},
-                 });
+  add(rules, "",
+      {
+          {"/status", kind::string, req, no_null},
+          {"/loyaltyEventKey", kind::string, req, no_null},
+          {"/updatedAt", kind::time, req, no_null},
+          {"/createdAt", kind::time, req, no_null},
+          {"/systemUniqueKey", kind::string, req, no_null},
+          {"/executionResults", kind::object, req, no_null},
+          {"/payload", kind::object, req, no_null},
+          {"/externalEventDate", kind::time, opt, null_ok},
+          {"/evaluationStatus", kind::integer, opt, null_ok},
+          {"/externalId", kind::string, opt, null_ok},
+          {"/lastError", kind::free_form, opt, null_ok},
+          {"/description", kind::string, opt, null_ok},
+          {"/tags", kind::free_form, opt, null_ok},
+          {"/evaluationResults", kind::free_form, opt, null_ok},
+      });
 }
 
 void add_profile(std::vector<field_rule>& rules, std::string_view prefix, bool with_emails) {
-  add(rules, prefix, {
-                         {"", kind::object, req, no_null},
-                         {"/name", kind::string, opt, null_ok},
-                         {"/email", kind::string, opt, null_ok},
-                         {"/govId", kind::object, opt, null_ok},
-                         {"/govId/id", kind::string, req, no_null},
-                         {"/govId/type", kind::string, req, no_null},
-                         {"/govId/issuingCountry", kind::string, req, no_null},
-                         {"/lastName", kind::string, opt, null_ok},
-                         {"/birthdate", kind::time, opt, null_ok},
-                         {"/phoneNumber", kind::string, opt, null_ok},
-                     });
+  add(rules, prefix,
+      {
+          {"", kind::object, req, no_null},
+          {"/name", kind::string, opt, null_ok},
+          {"/email", kind::string, opt, null_ok},
+          {"/govId", kind::object, opt, null_ok},
+          {"/govId/id", kind::string, req, no_null},
+          {"/govId/type", kind::string, req, no_null},
+          {"/govId/issuingCountry", kind::string, req, no_null},
+          {"/lastName", kind::string, opt, null_ok},
+          {"/birthdate", kind::time, opt, null_ok},
+          {"/phoneNumber", kind::string, opt, null_ok},
+      });
   if (with_emails) {
     add(rules, prefix, {{"/emails", kind::array, opt, null_ok}, {"/emails/0", kind::item_string, opt, no_null}});
   }
@@ -110,28 +112,29 @@ std::vector<field_rule> member_created_rules() {
 }
 
 void add_usage(std::vector<field_rule>& rules, std::string_view prefix, bool with_member_id) {
-  add(rules, prefix, {
-                         {"", kind::object, req, no_null},
-                         {"/coupon", kind::object, req, no_null},
-                         {"/coupon/code", kind::string, req, no_null},
-                         {"/coupon/createdAt", kind::time, req, no_null},
-                         {"/coupon/expiredAt", kind::time, opt, null_ok},
-                         {"/coupon/updatedAt", kind::time, req, no_null},
-                         {"/coupon/totalUsages", kind::integer, req, no_null},
-                         {"/coupon/totalAssigned", kind::integer, req, no_null},
-                         {"/coupon/couponBookKey", kind::string, req, no_null},
-                         {"/coupon/customAttributes", kind::free_form, opt, null_ok},
-                         {"/createdAt", kind::time, req, no_null},
-                         {"/updatedAt", kind::time, req, no_null},
-                         {"/amountUsed", kind::integer, req, no_null},
-                         {"/amountAssigned", kind::integer, req, no_null},
-                         {"/couponUsageKey", kind::string, req, no_null},
-                         {"/revertedUsageId", kind::id, opt, null_ok},
-                         {"/systemUniqueKey", kind::string, req, no_null},
-                         {"/customAttributes", kind::free_form, opt, null_ok},
-                         {"/updatedTotalUsages", kind::integer, req, no_null},
-                         {"/updatedTotalAssigned", kind::integer, req, no_null},
-                     });
+  add(rules, prefix,
+      {
+          {"", kind::object, req, no_null},
+          {"/coupon", kind::object, req, no_null},
+          {"/coupon/code", kind::string, req, no_null},
+          {"/coupon/createdAt", kind::time, req, no_null},
+          {"/coupon/expiredAt", kind::time, opt, null_ok},
+          {"/coupon/updatedAt", kind::time, req, no_null},
+          {"/coupon/totalUsages", kind::integer, req, no_null},
+          {"/coupon/totalAssigned", kind::integer, req, no_null},
+          {"/coupon/couponBookKey", kind::string, req, no_null},
+          {"/coupon/customAttributes", kind::free_form, opt, null_ok},
+          {"/createdAt", kind::time, req, no_null},
+          {"/updatedAt", kind::time, req, no_null},
+          {"/amountUsed", kind::integer, req, no_null},
+          {"/amountAssigned", kind::integer, req, no_null},
+          {"/couponUsageKey", kind::string, req, no_null},
+          {"/revertedUsageId", kind::id, opt, null_ok},
+          {"/systemUniqueKey", kind::string, req, no_null},
+          {"/customAttributes", kind::free_form, opt, null_ok},
+          {"/updatedTotalUsages", kind::integer, req, no_null},
+          {"/updatedTotalAssigned", kind::integer, req, no_null},
+      });
   if (with_member_id) add(rules, prefix, {{"/loyaltyMemberId", kind::string, opt, null_ok}});
 }
 
@@ -253,8 +256,8 @@ TEST_CASE("a documented field of the wrong JSON type is wrong_type (422) at its 
 
 TEST_CASE("a free-form field accepts any JSON value and keeps its exact text", "[rules]") {
   qw::parser parser;
-  const std::string_view values[] = {"{\"a\": [1, {\"b\": null}], \"c\": \"d\"}", "[]", "\"text\"", "-1.5e3", "true",
-                                     "null", "{}"};
+  const std::string_view values[] = {
+      "{\"a\": [1, {\"b\": null}], \"c\": \"d\"}", "[]", "\"text\"", "-1.5e3", "true", "null", "{}"};
   for (const example& ex : examples()) {
     for (const field_rule& rule : ex.rules) {
       if (rule.type != kind::free_form) continue;

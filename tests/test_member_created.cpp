@@ -317,7 +317,8 @@ TEST_CASE("member-created: long lists keep every item", "[member-created][long]"
              ",\"loyaltyManualTierId\":" + (i % 2 ? n : "null") + "}";
     organizations += sep + std::string("{\"active\":") + (i % 3 ? "true" : "false") +
                      ",\"createdAt\":\"2025-04-24T13:22:50.156Z\",\"updatedAt\":\"2025-04-24T13:22:50.157Z\","
-                     "\"loyaltyMemberId\":\"m" + n + "\",\"publicLoyaltyMemberId\":\"p-" + n + "\"}";
+                     "\"loyaltyMemberId\":\"m" +
+                     n + "\",\"publicLoyaltyMemberId\":\"p-" + n + "\"}";
     emails += sep + std::string("\"user") + n + "@example.com\"";
   }
   tiers += "]";

@@ -43,16 +43,16 @@ TEST_CASE("a valid event is dispatched: 200, with its type and key", "[receive]"
   struct expected {
     std::string_view file, type, key;
   };
-  for (const expected& ex : {expected{qtest::member_created_file, "member-created", "ev_01JSKZG24NMDB0RRQHF247NSCX"},
-                             expected{qtest::coupon_code_assigned_file, "coupon-code-assigned",
-                                      "ev_01JSG9YM0YZHBS9X3G0VMVMAW6"},
-                             expected{qtest::coupon_code_used_file, "coupon-code-used", "ev_c11viQYM0YZHBS9X3G0VMVyfMQ"}}) {
+  for (const expected& ex :
+       {expected{qtest::member_created_file, "member-created", "ev_01JSKZG24NMDB0RRQHF247NSCX"},
+        expected{qtest::coupon_code_assigned_file, "coupon-code-assigned", "ev_01JSG9YM0YZHBS9X3G0VMVMAW6"},
+        expected{qtest::coupon_code_used_file, "coupon-code-used", "ev_c11viQYM0YZHBS9X3G0VMVyfMQ"}}) {
     const std::string body = qtest::read_fixture(ex.file);
     int calls = 0;
-    const qw::outcome out =
-        qw::receive(parser, body,
-                    qw::overloaded{[&](const qw::member_created&) { ++calls; }, [&](const qw::coupon_event&) { ++calls; }},
-                    recording_dead_letter{&dead});
+    const qw::outcome out = qw::receive(
+        parser, body,
+        qw::overloaded{[&](const qw::member_created&) { ++calls; }, [&](const qw::coupon_event&) { ++calls; }},
+        recording_dead_letter{&dead});
     CHECK(calls == 1);
     CHECK(out.kind == qw::outcome_kind::dispatched);
     CHECK(qw::to_string(out.kind) == "dispatched");

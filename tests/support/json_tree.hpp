@@ -71,8 +71,8 @@ class json_tree {
     json_tree* parent = target.first;
     const std::string& key = target.second;
     if (parent->kind_ == kind::object) {
-      auto it = std::find_if(parent->members_.begin(), parent->members_.end(),
-                             [&](const auto& m) { return m.first == key; });
+      auto it =
+          std::find_if(parent->members_.begin(), parent->members_.end(), [&](const auto& m) { return m.first == key; });
       if (it == parent->members_.end()) FAIL("no value to remove at " << pointer);
       parent->members_.erase(it);
     } else {
@@ -183,7 +183,8 @@ class json_tree {
     std::size_t start = 1;
     for (;;) {
       const std::size_t slash = pointer.find('/', start);
-      std::string segment(pointer.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+      std::string segment(
+          pointer.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
       for (std::size_t i = 0; (i = segment.find('~', i)) != std::string::npos; ++i) {
         segment.replace(i, 2, segment.compare(i, 2, "~1") == 0 ? "/" : "~");
       }
@@ -243,8 +244,8 @@ class json_tree {
     auto target = parent_of(pointer);
     json_tree* parent = target.first;
     const std::string& key = target.second;
-    auto it = std::find_if(parent->members_.begin(), parent->members_.end(),
-                           [&](const auto& x) { return x.first == key; });
+    auto it =
+        std::find_if(parent->members_.begin(), parent->members_.end(), [&](const auto& x) { return x.first == key; });
     if (it == parent->members_.end()) FAIL("no member " << pointer);
     auto m = std::move(*it);
     parent->members_.erase(it);
@@ -260,9 +261,7 @@ class json_tree {
       if (pretty) out += "\n" + std::string(static_cast<std::size_t>(l) * 2, ' ');
     };
     switch (kind_) {
-      case kind::scalar:
-        out += token_;
-        return;
+      case kind::scalar: out += token_; return;
       case kind::array:
         out += '[';
         for (std::size_t i = 0; i < items_.size(); ++i) {

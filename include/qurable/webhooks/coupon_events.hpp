@@ -12,14 +12,14 @@
 namespace qurable::webhooks {
 
 struct coupon {
-  std::string_view code;                 // code
-  timestamp created_at;                  // createdAt
-  std::optional<timestamp> expired_at;   // expiredAt (a coupon may never expire)
-  timestamp updated_at;                  // updatedAt
-  std::int64_t total_usages = 0;         // totalUsages
-  std::int64_t total_assigned = 0;       // totalAssigned
-  std::string_view coupon_book_key;      // couponBookKey
-  raw_json custom_attributes;            // customAttributes (free-form)
+  std::string_view code;                // code
+  timestamp created_at;                 // createdAt
+  std::optional<timestamp> expired_at;  // expiredAt (a coupon may never expire)
+  timestamp updated_at;                 // updatedAt
+  std::int64_t total_usages = 0;        // totalUsages
+  std::int64_t total_assigned = 0;      // totalAssigned
+  std::string_view coupon_book_key;     // couponBookKey
+  raw_json custom_attributes;           // customAttributes (free-form)
 };
 
 // One assignment or use of a coupon: executionResults, and payload.usage.
@@ -54,8 +54,8 @@ struct coupon_book {
 };
 
 struct coupon_payload {
-  coupon_usage usage;                  // usage
-  webhooks::coupon_book coupon_book;   // couponBook
+  coupon_usage usage;                 // usage
+  webhooks::coupon_book coupon_book;  // couponBook
 };
 
 // What both coupon events share: a visitor may take `const coupon_event&` to handle both in one overload.

@@ -95,14 +95,11 @@ dispatch_result call_typed(Visitor& visitor, const Event* typed, const event_env
 template <class Visitor>
 dispatch_result dispatch(const event& e, Visitor&& visitor) {
   switch (e.type()) {
-    case event_type::member_created:
-      return detail::call_typed(visitor, e.get_if<member_created>(), e.envelope());
+    case event_type::member_created: return detail::call_typed(visitor, e.get_if<member_created>(), e.envelope());
     case event_type::coupon_code_assigned:
       return detail::call_typed(visitor, e.get_if<coupon_code_assigned>(), e.envelope());
-    case event_type::coupon_code_used:
-      return detail::call_typed(visitor, e.get_if<coupon_code_used>(), e.envelope());
-    case event_type::unknown:
-      break;
+    case event_type::coupon_code_used: return detail::call_typed(visitor, e.get_if<coupon_code_used>(), e.envelope());
+    case event_type::unknown: break;
   }
   return detail::call_fallback(visitor, e.envelope());
 }

@@ -10,22 +10,22 @@ namespace qurable::webhooks {
 enum class error_code : std::uint8_t {
   none = 0,
   // The body as bytes.
-  empty_body,         // empty or only whitespace
-  body_too_large,     // larger than the parser's maximum body size
-  invalid_utf8,       // not UTF-8
-  invalid_json,       // not JSON, truncated, or malformed somewhere in the document
-  trailing_content,   // something after the top-level value
-  nesting_too_deep,   // nested deeper than the parser's depth limit
+  empty_body,        // empty or only whitespace
+  body_too_large,    // larger than the parser's maximum body size
+  invalid_utf8,      // not UTF-8
+  invalid_json,      // not JSON, truncated, or malformed somewhere in the document
+  trailing_content,  // something after the top-level value
+  nesting_too_deep,  // nested deeper than the parser's depth limit
   // The document's shape.
-  not_an_object,      // the top-level value is not an object
-  missing_event,      // no "event" member, or it is not an object
-  missing_event_type, // no "event.eventType" string
-  missing_field,      // a required field of a known event type is absent
-  wrong_type,         // a documented field has the wrong JSON type (or is null where null is not allowed)
-  invalid_timestamp,  // a timestamp string that is not ISO-8601 UTC with milliseconds (reported on access)
+  not_an_object,       // the top-level value is not an object
+  missing_event,       // no "event" member, or it is not an object
+  missing_event_type,  // no "event.eventType" string
+  missing_field,       // a required field of a known event type is absent
+  wrong_type,          // a documented field has the wrong JSON type (or is null where null is not allowed)
+  invalid_timestamp,   // a timestamp string that is not ISO-8601 UTC with milliseconds (reported on access)
   // After parsing.
-  handler_failed,     // the integrator's handler returned a failure or threw
-  internal,           // out of memory or an unexpected simdjson error
+  handler_failed,  // the integrator's handler returned a failure or threw
+  internal,        // out of memory or an unexpected simdjson error
 };
 
 // The snake_case name of the code, e.g. "wrong_type".

@@ -12,10 +12,10 @@
 namespace qurable::webhooks {
 
 struct tier {
-  std::int64_t loyalty_tier_id = 0;                     // loyaltyTierId
-  std::int64_t loyalty_program_id = 0;                  // loyaltyProgramId
-  std::optional<std::int64_t> loyalty_manual_tier_id;   // loyaltyManualTierId
-  std::optional<std::int64_t> loyalty_system_tier_id;   // loyaltySystemTierId
+  std::int64_t loyalty_tier_id = 0;                    // loyaltyTierId
+  std::int64_t loyalty_program_id = 0;                 // loyaltyProgramId
+  std::optional<std::int64_t> loyalty_manual_tier_id;  // loyaltyManualTierId
+  std::optional<std::int64_t> loyalty_system_tier_id;  // loyaltySystemTierId
 };
 
 struct gov_id {
@@ -40,32 +40,32 @@ struct on_chain {
 };
 
 struct organization {
-  bool active = false;                         // active
-  timestamp created_at;                        // createdAt
-  timestamp updated_at;                        // updatedAt
-  std::string_view loyalty_member_id;          // loyaltyMemberId
-  std::string_view public_loyalty_member_id;   // publicLoyaltyMemberId
+  bool active = false;                        // active
+  timestamp created_at;                       // createdAt
+  timestamp updated_at;                       // updatedAt
+  std::string_view loyalty_member_id;         // loyaltyMemberId
+  std::string_view public_loyalty_member_id;  // publicLoyaltyMemberId
 };
 
 // executionResults of member-created.
 struct member {
-  array_view<tier> tiers;                         // tiers
-  bool active = false;                            // active
-  webhooks::on_chain on_chain;                    // onChain (wallets absent when onChain is)
-  member_profile profile;                         // profile
-  timestamp created_at;                           // createdAt
-  timestamp updated_at;                           // updatedAt
-  array_view<organization> organizations;         // organizations
-  std::optional<std::int64_t> ledger_wallet_id;   // ledgerWalletId
+  array_view<tier> tiers;                             // tiers
+  bool active = false;                                // active
+  webhooks::on_chain on_chain;                        // onChain (wallets absent when onChain is)
+  member_profile profile;                             // profile
+  timestamp created_at;                               // createdAt
+  timestamp updated_at;                               // updatedAt
+  array_view<organization> organizations;             // organizations
+  std::optional<std::int64_t> ledger_wallet_id;       // ledgerWalletId
   std::optional<std::string_view> ledger_wallet_key;  // ledgerWalletKey
 };
 
 // payload of member-created: the request that created the member.
 struct member_request {
-  bool active = false;                                     // active
-  member_profile profile;                                  // profile
-  std::string_view loyalty_member_id;                      // loyaltyMemberId
-  std::optional<std::string_view> public_loyalty_member_id;// publicLoyaltyMemberId
+  bool active = false;                                       // active
+  member_profile profile;                                    // profile
+  std::string_view loyalty_member_id;                        // loyaltyMemberId
+  std::optional<std::string_view> public_loyalty_member_id;  // publicLoyaltyMemberId
 };
 
 struct member_created {

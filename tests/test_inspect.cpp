@@ -312,19 +312,18 @@ TEST_CASE("inspect: rejected bodies exit 1 with their error code, HTTP status an
       {"not UTF-8", not_utf8, "invalid_utf8", 400, nullptr},
       {"structural error in an unknown member", R"({"event":{"eventType":"points-earned","a":{"b":1,}}})",
        "invalid_json", 400, "/event/a"},
-      {"content after the document", member + " x", "invalid_json", 400, nullptr},
+      {"content after the document", member + " x", "trailing_content", 400, nullptr},
       {"an array", "[1, 2, 3]", "not_an_object", 422, nullptr},
       {"no event", R"({"events": {}})", "missing_event", 422, nullptr},
       {"no eventType", R"({"event": {"status": "success"}})", "missing_event_type", 422, "/event"},
       {"status is a number", replace_once(member, R"("status": "success")", R"("status": 7)"), "wrong_type", 422,
        "/event/status"},
-      {"tier id is a string", replace_once(member, R"("loyaltyTierId": 1)", R"("loyaltyTierId": "1")"),
-       "wrong_type", 422, "/event/executionResults/tiers/0/loyaltyTierId"},
+      {"tier id is a string", replace_once(member, R"("loyaltyTierId": 1)", R"("loyaltyTierId": "1")"), "wrong_type",
+       422, "/event/executionResults/tiers/0/loyaltyTierId"},
       {"discountAmount is a string", replace_once(used, R"("discountAmount": 20)", R"("discountAmount": "20")"),
        "wrong_type", 422, "/event/payload/couponBook/discountAmount"},
-      {"couponUsageKey is missing",
-       replace_once(used, R"("couponUsageKey": "cbu_01JJQ1KNAEV5E0RVZPE0E27AR7",)", ""), "missing_field", 422,
-       "/event/executionResults/couponUsageKey"},
+      {"couponUsageKey is missing", replace_once(used, R"("couponUsageKey": "cbu_01JJQ1KNAEV5E0RVZPE0E27AR7",)", ""),
+       "missing_field", 422, "/event/executionResults/couponUsageKey"},
   };
   for (const rejection& c : cases) {
     INFO(c.name);
@@ -369,11 +368,7 @@ TEST_CASE("inspect: --dump of a rejected body prints the outcome line and exits 
 TEST_CASE("inspect: usage errors exit 2 with a message on stderr and nothing on stdout") {
   const std::string member = fixtures + "/member-created.json";
   const std::vector<std::vector<std::string>> bad = {
-      {},
-      {"--dump"},
-      {member, member},
-      {"--verbose", member},
-      {fixtures + "/no-such-file.json"},
+      {},         {"--dump"}, {member, member}, {"--verbose", member}, {fixtures + "/no-such-file.json"},
       {fixtures},  // a directory
   };
   for (const auto& args : bad) {
@@ -452,9 +447,16 @@ TEST_CASE("inspect: --dump escapes strings and keeps numbers and free-form JSON 
 TEST_CASE("inspect: --dump writes discountAmount as the shortest number that reads back the same") {
   const std::string used = read_file(fixtures + "/coupon-code-used.json");
   const std::pair<const char*, const char*> amounts[] = {
-      {"20", "20"},           {"20.0", "20"},       {"12.5", "12.5"},     {"0.1", "0.1"},
-      {"1234567", "1234567"}, {"1e21", "1e+21"},    {"-0.5", "-0.5"},     {"0.000001", "1e-06"},
-      {"2.5e-7", "2.5e-07"},  {"123456789.123456789", "123456789.12345679"},
+      {"20", "20"},
+      {"20.0", "20"},
+      {"12.5", "12.5"},
+      {"0.1", "0.1"},
+      {"1234567", "1234567"},
+      {"1e21", "1e+21"},
+      {"-0.5", "-0.5"},
+      {"0.000001", "1e-06"},
+      {"2.5e-7", "2.5e-07"},
+      {"123456789.123456789", "123456789.12345679"},
       {"1.7976931348623157e308", "1.7976931348623157e+308"},
   };
   for (const auto& [input, expected] : amounts) {
@@ -477,14 +479,14 @@ TEST_CASE("inspect: --dump prints null for optional fields the body left out") {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   REQUIRE(parser.parse(simdjson::padded_string(single_line(r))).get(doc) == simdjson::SUCCESS);
-  for (const char* pointer : {
-           "/event/loyaltyEventId", "/event/externalEventDate", "/event/evaluationStatus", "/event/externalId",
-           "/event/lastError", "/event/description", "/event/tags", "/event/evaluationResults",
-           "/event/executionResults/tiers/0/loyaltyManualTierId", "/event/executionResults/tiers/0/loyaltySystemTierId",
-           "/event/executionResults/onChain/wallets", "/event/executionResults/profile/name",
-           "/event/executionResults/profile/govId", "/event/executionResults/profile/birthdate",
-           "/event/executionResults/ledgerWalletId", "/event/executionResults/ledgerWalletKey",
-           "/event/payload/profile/email", "/event/payload/publicLoyaltyMemberId"}) {
+  for (const char* pointer :
+       {"/event/loyaltyEventId", "/event/externalEventDate", "/event/evaluationStatus", "/event/externalId",
+        "/event/lastError", "/event/description", "/event/tags", "/event/evaluationResults",
+        "/event/executionResults/tiers/0/loyaltyManualTierId", "/event/executionResults/tiers/0/loyaltySystemTierId",
+        "/event/executionResults/onChain/wallets", "/event/executionResults/profile/name",
+        "/event/executionResults/profile/govId", "/event/executionResults/profile/birthdate",
+        "/event/executionResults/ledgerWalletId", "/event/executionResults/ledgerWalletKey",
+        "/event/payload/profile/email", "/event/payload/publicLoyaltyMemberId"}) {
     INFO(pointer);
     simdjson::dom::element value;
     REQUIRE(doc.at_pointer(pointer).get(value) == simdjson::SUCCESS);

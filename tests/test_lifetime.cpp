@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <qurable/webhooks.hpp>
@@ -42,7 +44,21 @@ std::string fresh_description(const std::string& body) {
   return qtest::describe(*r);
 }
 
+// Whether parser::parse accepts an argument of type T (false when the overload is deleted or ambiguous).
+template <class T, class = void>
+struct can_parse : std::false_type {};
+template <class T>
+struct can_parse<T, std::void_t<decltype(std::declval<qw::parser&>().parse(std::declval<T>()))>> : std::true_type {};
+
 }  // namespace
+
+// The event borrows the body, so a body that dies with the call must not compile; every owner of a body does.
+static_assert(!can_parse<std::string>::value, "parse(std::string&&) must be deleted");
+static_assert(!can_parse<simdjson::padded_string>::value, "parse(padded_string&&) must be deleted");
+static_assert(can_parse<const std::string&>::value && can_parse<std::string&>::value);
+static_assert(can_parse<const simdjson::padded_string&>::value && can_parse<simdjson::padded_string&>::value);
+static_assert(can_parse<std::string_view>::value && can_parse<const char*>::value);
+static_assert(can_parse<simdjson::padded_string_view>::value);
 
 TEST_CASE("parse(std::string_view) copies the body; the views do not point into it", "[lifetime][padding]") {
   std::string body = coupon_body();
@@ -98,15 +114,20 @@ TEST_CASE("parse(padded_string_view) reads in place, or copies when the capacity
   SECTION("enough capacity: in place") {
     std::unique_ptr<char[]> buffer(new char[size + simdjson::SIMDJSON_PADDING]);
     std::memcpy(buffer.get(), source.data(), size);
-    const qw::parse_result r = parser.parse(simdjson::padded_string_view(buffer.get(), size, size + simdjson::SIMDJSON_PADDING));
+    const qw::parse_result r =
+        parser.parse(simdjson::padded_string_view(buffer.get(), size, size + simdjson::SIMDJSON_PADDING));
     CHECK(points_into(raw_text_of(r), buffer.get(), size));
     CHECK(qtest::describe(*r) == expected);
   }
-  SECTION("a simdjson::padded_string: in place") {
-    const simdjson::padded_string padded(source);
+  SECTION("a simdjson::padded_string, as a view or as itself: in place") {
+    simdjson::padded_string padded(source);
     const qw::parse_result r = parser.parse(simdjson::padded_string_view(padded));
     CHECK(points_into(raw_text_of(r), padded.data(), padded.size()));
     CHECK(qtest::describe(*r) == expected);
+    qw::parser other;
+    const qw::parse_result direct = other.parse(padded);
+    CHECK(points_into(raw_text_of(direct), padded.data(), padded.size()));
+    CHECK(qtest::describe(*direct) == expected);
   }
   // A buffer of exactly `size` bytes: reading the padding in place would be a heap overflow (AddressSanitizer).
   for (std::size_t missing : {std::size_t{1}, simdjson::SIMDJSON_PADDING}) {
@@ -160,8 +181,9 @@ TEST_CASE("a reused parser gives each event its own values, with no items left f
   for (const std::string& b : bodies) {
     qw::parser fresh;
     const qw::parse_result r = fresh.parse(b);
-    expected.push_back(r ? qtest::describe(*r) : "rejected " + std::string(qw::to_string(r.error().code)) + " " +
-                                                    std::string(r.error().path));
+    expected.push_back(r ? qtest::describe(*r)
+                         : "rejected " + std::string(qw::to_string(r.error().code)) + " " +
+                               std::string(r.error().path));
   }
   CHECK(expected[1].find("profile/emails=0 items") != std::string::npos);
   CHECK(expected[1].find("executionResults/tiers=0 items") != std::string::npos);
@@ -172,8 +194,9 @@ TEST_CASE("a reused parser gives each event its own values, with no items left f
     order = (order * 31 + 11) % bodies.size();  // a fixed, irregular order with repeats
     const std::string& b = bodies[order];
     const qw::parse_result r = parser.parse(b);
-    const std::string got = r ? qtest::describe(*r)
-                              : "rejected " + std::string(qw::to_string(r.error().code)) + " " + std::string(r.error().path);
+    const std::string got =
+        r ? qtest::describe(*r)
+          : "rejected " + std::string(qw::to_string(r.error().code)) + " " + std::string(r.error().path);
     INFO("round " << round << ", body " << order);
     REQUIRE(got == expected[order]);
   }
@@ -199,7 +222,8 @@ TEST_CASE("views stay valid while a handler runs and until the next parse", "[li
   std::string joined;
   const qw::outcome out = qw::receive(parser, member, qw::overloaded{[&](const qw::member_created& e) {
                                         kept.push_back(e.envelope.loyalty_event_key);
-                                        for (std::string_view email : e.execution_results.profile.emails) kept.push_back(email);
+                                        for (std::string_view email : e.execution_results.profile.emails)
+                                          kept.push_back(email);
                                         kept.push_back(e.execution_results.organizations[0].public_loyalty_member_id);
                                         std::vector<std::string> noise(100, std::string(64, 'n'));  // heap churn
                                         for (std::string_view v : kept) joined += std::string(v) + "|";

@@ -12,6 +12,8 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace qw = qurable::webhooks;
 namespace qwt = qurable::webhooks::testing;
@@ -150,8 +152,9 @@ TEST_CASE("remove deletes members and array items", "[testing][builder]") {
   CHECK_FALSE(e->envelope.external_id);
 
   // Removing a required field makes a body the parser rejects, with the path.
-  const qw::parse_result missing =
-      parser.parse(qwt::event_builder(qwt::examples::member_created).remove("/event/systemUniqueKey").body());
+  const std::string without_key =
+      qwt::event_builder(qwt::examples::member_created).remove("/event/systemUniqueKey").body();
+  const qw::parse_result missing = parser.parse(without_key);
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == qw::error_code::missing_field);
 }
@@ -167,7 +170,8 @@ TEST_CASE("eventType and loyaltyEventKey shortcuts", "[testing][builder]") {
   CHECK(r->type() == qw::event_type::coupon_code_used);
   CHECK(r->envelope().loyalty_event_key == "ev_x");
 
-  const qw::parse_result unknown = parser.parse(qwt::event_builder().event_type("tier-upgraded").body());
+  const std::string unknown_body = qwt::event_builder().event_type("tier-upgraded").body();
+  const qw::parse_result unknown = parser.parse(unknown_body);
   REQUIRE(unknown);
   CHECK(unknown->type() == qw::event_type::unknown);
   CHECK(unknown->envelope().event_type == "tier-upgraded");
@@ -280,4 +284,22 @@ TEST_CASE("headers match names case-insensitively; set replaces, remove deletes"
   h.remove("CONTENT-type");
   CHECK_FALSE(h("content-type"));
   CHECK(h("x-one"));
+}
+
+TEST_CASE("headers iterate as (name, value) in the order first set", "[testing][headers]") {
+  qwt::headers h = qwt::json_headers();
+  h.set("X-One", "1").set("x-two", "2").set("CONTENT-TYPE", "text/plain");  // replaces in place, keeps its name
+  std::vector<std::pair<std::string, std::string>> seen(h.begin(), h.end());
+  REQUIRE(h.size() == 3);
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0] == std::make_pair(std::string("Content-Type"), std::string("text/plain")));
+  CHECK(seen[1] == std::make_pair(std::string("X-One"), std::string("1")));
+  CHECK(seen[2] == std::make_pair(std::string("x-two"), std::string("2")));
+  h.remove("x-one");
+  std::string names;
+  for (const auto& [name, value] : h) names += name + "=" + value + ";";
+  CHECK(names == "Content-Type=text/plain;x-two=2;");
+  const qwt::headers none;
+  CHECK(none.begin() == none.end());
+  CHECK(none.empty());
 }

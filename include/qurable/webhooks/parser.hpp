@@ -23,8 +23,11 @@ namespace qurable::webhooks {
 struct parser_options {
   // Larger bodies are rejected (error_code::body_too_large, HTTP 413) before any parsing.
   std::size_t max_body_size = std::size_t{1} << 20;
-  // Deepest nesting accepted anywhere in the body; the platform's events nest 5 levels deep.
+  // Deepest nesting accepted anywhere in the body; the platform's events nest 5 levels deep. Validation recurses once
+  // per level, so the parser caps this at max_depth_limit to bound its stack use on small request-thread stacks.
   std::size_t max_depth = 64;
+
+  static constexpr std::size_t max_depth_limit = 256;
 };
 
 // Why a body was rejected. The strings belong to the parser: valid until its next parse.
@@ -91,7 +94,7 @@ class parse_result {
 
 class parser {
  public:
-  explicit parser(parser_options options = {}) : options_(options), json_(options.max_body_size) {}
+  explicit parser(parser_options options = {}) : options_(clamped(options)), json_(options.max_body_size) {}
 
   // Views handed out point into the parser: it stays where it is.
   parser(const parser&) = delete;
@@ -99,6 +102,7 @@ class parser {
   parser(parser&&) = delete;
   parser& operator=(parser&&) = delete;
 
+  // The options in force: max_depth is at most parser_options::max_depth_limit.
   const parser_options& options() const noexcept { return options_; }
 
   // A body without known padding: copied once into the parser's reusable buffer (simdjson reads up to
@@ -109,6 +113,14 @@ class parser {
   // A std::string is read in place when its capacity leaves SIMDJSON_PADDING spare bytes
   // (`body.reserve(body.size() + simdjson::SIMDJSON_PADDING)`), and copied otherwise.
   parse_result parse(const std::string& body) { return parse(body.data(), body.size(), body.capacity()); }
+  // The event borrows the body: a temporary would be gone before the event is read.
+  parse_result parse(std::string&& body) = delete;
+
+  // Padded buffers are read in place, never copied.
+  parse_result parse(const simdjson::padded_string& body) {
+    return parse(body.data(), body.size(), body.size() + simdjson::SIMDJSON_PADDING);
+  }
+  parse_result parse(simdjson::padded_string&& body) = delete;
 
   // A buffer the caller promises has `capacity` readable bytes (capacity >= size + SIMDJSON_PADDING for no copy).
   parse_result parse(simdjson::padded_string_view body) { return parse(body.data(), body.size(), body.capacity()); }
@@ -127,21 +139,11 @@ class parser {
       if (!copy_to_padded_buffer(data, size)) return reject(result, error_code::internal, "out of memory");
       input = buffer_.get();
     }
-    // simdjson sizes its per-depth bookkeeping by its own max_depth (1024 unless told) and asserts in debug builds
-    // when a document goes deeper: make it cover the depth this parser accepts (+2: simdjson counts the root as 1 and
-    // records the position of a container's children). Only a max_depth above ~1000 needs it.
-    if (json_.max_depth() < options_.max_depth + 2) {
-      const std::size_t capacity_needed = json_.capacity() > size ? json_.capacity() : size;
-      if (auto e = json_.allocate(capacity_needed, options_.max_depth + 2)) {
-        return reject(result, detail::from_simdjson(e), simdjson::error_message(e));
-      }
-    }
     detail::od::document doc;
-    if (auto e = json_.iterate(simdjson::padded_string_view(input, size, size + simdjson::SIMDJSON_PADDING))
-                     .get(doc)) {
+    if (auto e = json_.iterate(simdjson::padded_string_view(input, size, size + simdjson::SIMDJSON_PADDING)).get(doc)) {
       return reject(result, detail::from_simdjson(e), simdjson::error_message(e));
     }
-    detail::decoder decoder(doc, arena_, error_, options_.max_depth);
+    detail::decoder decoder(doc, std::string_view(input, size), arena_, error_, options_.max_depth);
     detail::decoder::result decoded;
     if (decoder.decode_document(storage_, decoded) != error_code::none) return reject(result);
     event_.type_ = decoded.type;
@@ -152,6 +154,15 @@ class parser {
   }
 
  private:
+  // simdjson's parser tracks DEFAULT_MAX_DEPTH (1024) levels, more than any depth this parser accepts (+2: simdjson
+  // counts the root as 1 and records the position of a container's children).
+  static_assert(parser_options::max_depth_limit + 2 <= simdjson::DEFAULT_MAX_DEPTH);
+
+  static parser_options clamped(parser_options options) noexcept {
+    if (options.max_depth > parser_options::max_depth_limit) options.max_depth = parser_options::max_depth_limit;
+    return options;
+  }
+
   static bool is_blank(const char* data, std::size_t size) noexcept {
     for (std::size_t i = 0; i < size; ++i) {
       const char c = data[i];

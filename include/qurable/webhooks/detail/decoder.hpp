@@ -6,6 +6,8 @@
 // starting from the field after the previous match: a document in the usual order costs one comparison per key.
 // Values the SDK does not model are walked (to validate them and bound their depth), never skipped blindly:
 // On-Demand does not validate what it skips, and a handler must never see an event whose body is not JSON.
+// Iteration results are used in place (`error()`, then `value_unsafe()`), not copied out with `get()`: with GCC
+// the copies of od::field / od::value cost store-forwarding stalls, about 40% of the pass (docs/performance.md).
 
 #include <cstddef>
 #include <cstdint>
@@ -109,13 +111,41 @@ inline int match_key(od::raw_json_string key, const std::string_view (&names)[N]
   return -1;
 }
 
+// Whether `body` is an object or array that closes before the end of the body with more than whitespace after it.
+// simdjson reports a root container whose last token is not its closing bracket as incomplete, also when the
+// container is complete and text follows it (`{...}x`); this tells the two apart. Error path only.
+inline bool closes_before_end(std::string_view body) noexcept {
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  std::size_t i = 0;
+  while (i < body.size() && space(body[i])) ++i;
+  if (i == body.size() || (body[i] != '{' && body[i] != '[')) return false;
+  std::size_t depth = 0;
+  for (; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '"') {
+      for (++i; i < body.size() && body[i] != '"'; ++i) {
+        if (body[i] == '\\') ++i;
+      }
+      if (i >= body.size()) return false;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      for (++i; i < body.size(); ++i) {
+        if (!space(body[i])) return true;
+      }
+      return false;
+    }
+  }
+  return false;
+}
+
 // Bit `index` of a seen/required mask.
 constexpr std::uint64_t field_bit(int index) noexcept { return std::uint64_t{1} << index; }
 
 class decoder {
  public:
-  decoder(od::document& doc, arena& storage, error_state& err, std::size_t max_depth) noexcept
-      : doc_(doc), arena_(storage), err_(err), max_depth_(max_depth) {}
+  decoder(od::document& doc, std::string_view body, arena& storage, error_state& err, std::size_t max_depth) noexcept
+      : doc_(doc), body_(body), arena_(storage), err_(err), max_depth_(max_depth) {}
 
   // --- errors --------------------------------------------------------------------------------------------------
   error_code fail(error_code code, std::string_view message) {
@@ -252,8 +282,8 @@ class decoder {
         od::object obj;
         if (auto e = v.get_object().get(obj)) return fail(e);
         for (auto field_result : obj) {
-          od::field field;
-          if (auto e = std::move(field_result).get(field)) return fail(e);
+          if (auto e = field_result.error()) return fail(e);
+          od::field& field = field_result.value_unsafe();
           if (auto err = walk_member(field, depth + 1); err != error_code::none) return err;
         }
         return error_code::none;
@@ -263,8 +293,8 @@ class decoder {
         if (auto e = v.get_array().get(arr)) return fail(e);
         std::size_t index = 0;
         for (auto element : arr) {
-          od::value value;
-          if (auto e = std::move(element).get(value)) return fail(e);
+          if (auto e = element.error()) return fail(e);
+          od::value& value = element.value_unsafe();
           if (auto err = walk(value, depth + 1); err != error_code::none) return at(index);
           ++index;
         }
@@ -312,14 +342,14 @@ class decoder {
     std::uint64_t seen = 0;
     std::size_t next = 0;
     for (auto field_result : obj) {
-      od::field field;
-      if (auto e = std::move(field_result).get(field)) return fail(e);
+      if (auto e = field_result.error()) return fail(e);
+      od::field& field = field_result.value_unsafe();
       const int index = match_key(field.key(), names, next);
       if (index < 0) {
         if (auto err = walk_member(field, depth + 1); err != error_code::none) return err;
         continue;
       }
-      od::value value = field.value();
+      od::value& value = field.value();
       seen |= std::uint64_t{1} << index;
       if (auto err = on_field(index, value); err != error_code::none) return at(names[index]);
     }
@@ -345,8 +375,8 @@ class decoder {
     const std::size_t first = out.size();
     std::size_t index = 0;
     for (auto element : arr) {
-      od::value item;
-      if (auto e = std::move(element).get(item)) return fail(e);
+      if (auto e = element.error()) return fail(e);
+      od::value& item = element.value_unsafe();
       out.emplace_back();
       if (auto err = decode_item(item, out.back()); err != error_code::none) return at(index);
       ++index;
@@ -382,17 +412,17 @@ class decoder {
   error_code decode_root(Storage& storage, result& out) {
     od::object root;
     if (auto e = doc_.get_object().get(root)) {
-      if (e != simdjson::INCORRECT_TYPE) return fail(e);
+      if (e != simdjson::INCORRECT_TYPE) return fail_root(e);
       if (auto err = validate_non_object_root(); err != error_code::none) return err;
       return fail(error_code::not_an_object, "the body is not a JSON object");
     }
     bool have_event = false;
     for (auto field_result : root) {
-      od::field field;
-      if (auto e = std::move(field_result).get(field)) return fail(e);
+      if (auto e = field_result.error()) return fail(e);
+      od::field& field = field_result.value_unsafe();
       if (!have_event && key_is(field.key(), "event")) {
         have_event = true;
-        od::value value = field.value();
+        od::value& value = field.value();
         if (auto err = decode_event(value, storage, out); err != error_code::none) return at("event");
         continue;
       }
@@ -408,12 +438,12 @@ class decoder {
     doc_.rewind();
     od::object root;
     if (auto e = doc_.get_object().get(root)) {
-      if (e != simdjson::INCORRECT_TYPE) return fail(e);
+      if (e != simdjson::INCORRECT_TYPE) return fail_root(e);
       return validate_non_object_root();
     }
     for (auto field_result : root) {
-      od::field field;
-      if (auto e = std::move(field_result).get(field)) return fail(e);
+      if (auto e = field_result.error()) return fail(e);
+      od::field& field = field_result.value_unsafe();
       if (auto err = walk_member(field, 1); err != error_code::none) return err;
     }
     return expect_end();
@@ -433,8 +463,8 @@ class decoder {
         if ((e = doc_.get_array().get(arr))) break;
         std::size_t index = 0;
         for (auto element : arr) {
-          od::value item;
-          if ((e = std::move(element).get(item))) break;
+          if ((e = element.error())) break;
+          od::value& item = element.value_unsafe();
           if (auto err = walk(item, 1); err != error_code::none) return at(index);
           ++index;
         }
@@ -463,8 +493,16 @@ class decoder {
       }
       default: e = simdjson::TAPE_ERROR;
     }
-    if (e) return fail(e == simdjson::INCORRECT_TYPE ? simdjson::TAPE_ERROR : e);
+    if (e) return fail_root(e == simdjson::INCORRECT_TYPE ? simdjson::TAPE_ERROR : e);
     return expect_end();
+  }
+
+  // An error opening the root value.
+  error_code fail_root(simdjson::error_code e) {
+    if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT && closes_before_end(body_)) {
+      return fail(error_code::trailing_content, "unexpected content after the JSON document");
+    }
+    return fail(e);
   }
 
   // Known names contain no escapes, so only other keys can hide an invalid one (`"\u00"`, a lone surrogate):
@@ -475,7 +513,7 @@ class decoder {
   error_code walk_member(od::field& field, std::size_t depth) {
     std::string_view key;  // taken before check_key() consumes the field's key
     if (auto err = check_key(field, key); err != error_code::none) return err;
-    od::value value = field.value();
+    od::value& value = field.value();
     if (auto err = walk(value, depth); err != error_code::none) return at(key);
     return error_code::none;
   }
@@ -831,6 +869,7 @@ class decoder {
   }
 
   od::document& doc_;
+  std::string_view body_;
   arena& arena_;
   error_state& err_;
   std::size_t max_depth_;

@@ -138,6 +138,9 @@ TEST_CASE("the checks and the full validation run on the request thread", "[queu
   CHECK(rx.handle("POST", qwt::headers().set("x-ok", "1"), qwt::examples::member_created).status() == 415);
   CHECK(rx.handle("POST", qwt::json_headers(), qwt::examples::member_created).status() == 401);
   CHECK(rx.check_content_length(8193)->status() == 413);
+  const qw::response chunked = rx.body_too_large();
+  CHECK(chunked.status() == 413);
+  CHECK(chunked.outcome().code == qw::error_code::body_too_large);
   CHECK(rx.handle("POST", ok, std::string(9000, ' ')).status() == 413);
   const qw::response bad_json = rx.handle("POST", ok, std::string_view("{\"event\":"));
   CHECK(bad_json.status() == 400);
@@ -149,7 +152,7 @@ TEST_CASE("the checks and the full validation run on the request thread", "[queu
   CHECK(rx.pending() == 0);  // nothing was queued
   rx.shutdown();
   CHECK(handled == 0);
-  CHECK(dl.items().size() == 7);
+  CHECK(dl.items().size() == 8);
 }
 
 TEST_CASE("a full queue answers 503 with Retry-After", "[queue]") {

@@ -247,6 +247,20 @@ TEST_CASE("413 from check_content_length before the body is read, and from the b
     CHECK(dl.items()[0].body.empty());  // the body was never read
   }
 
+  SECTION("body_too_large(): a chunked body that grew past the limit while it arrived") {
+    const qw::response r = rx.body_too_large();
+    CHECK(r.status() == 413);
+    CHECK(r.outcome().kind == qw::outcome_kind::rejected);
+    CHECK(r.outcome().code == qw::error_code::body_too_large);
+    CHECK(body_field(r.body(), "code") == "body_too_large");
+    CHECK(body_field(r.body(), "message") == "the body is larger than max_body_size");
+    CHECK(auth_calls == 0);
+    CHECK(c.total() == 0);
+    REQUIRE(dl.items().size() == 1);
+    CHECK(dl.items()[0].kind == qw::outcome_kind::rejected);
+    CHECK(dl.items()[0].body.empty());
+  }
+
   SECTION("the body, checked before Content-Type and authentication") {
     const std::string big =
         qwt::event_builder(qwt::examples::member_created).set("/event/description", std::string(5000, 'x')).body();

@@ -266,7 +266,7 @@ class session : public std::enable_shared_from_this<session> {
   void on_body(beast::error_code ec, std::size_t) {
     if (ec == http::error::body_limit) {
       // A body without Content-Length (chunked) grew past the limit: the same 413 as a declared one.
-      return write(*context_.webhooks.check_content_length(context_.webhooks.max_body_size() + 1), true);
+      return write(context_.webhooks.body_too_large(), true);
     }
     if (ec) return;
     const request& req = parser_->get();

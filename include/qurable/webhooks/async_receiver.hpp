@@ -59,9 +59,9 @@ struct async_slot {
 
 }  // namespace detail
 
-// Thread safety: handle() and check_content_length() may be called from any number of threads; the visitor runs on
-// the worker threads, several at once when workers > 1, through a const reference. The dead-letter hook is called
-// from both. Stop the HTTP server before destroying the async_receiver (or calling shutdown()).
+// Thread safety: handle(), check_content_length() and body_too_large() may be called from any number of threads; the
+// visitor runs on the worker threads, several at once when workers > 1, through a const reference. The dead-letter hook
+// is called from both. Stop the HTTP server before destroying the async_receiver (or calling shutdown()).
 template <class Visitor>
 class async_receiver {
  public:
@@ -92,6 +92,9 @@ class async_receiver {
   std::optional<response> check_content_length(std::optional<std::size_t> declared) const {
     return core_.check_content_length(declared);
   }
+
+  // As receiver::body_too_large(): the 413 for a chunked body that grew past max_body_size() while it arrived.
+  response body_too_large() const { return core_.too_large("the body is larger than max_body_size"); }
 
   // As receiver::handle(), except that a valid event (not a duplicate) is answered 202 "accepted" and handled later.
   // 503 + Retry-After ("overloaded") when every slot is taken or after shutdown().

@@ -459,9 +459,12 @@ class receiver_core {
 
   std::optional<response> check_content_length(std::optional<std::size_t> declared) const {
     if (!declared || *declared <= options_.parser.max_body_size) return std::nullopt;
-    return respond(make_outcome(outcome_kind::rejected, 413, "the declared Content-Length is larger than max_body_size",
-                                error_code::body_too_large),
-                   {});
+    return too_large("the declared Content-Length is larger than max_body_size");
+  }
+
+  // The 413 for a body that was not (or not wholly) read; the dead-letter hook gets an empty body.
+  response too_large(std::string_view message) const {
+    return respond(make_outcome(outcome_kind::rejected, 413, message, error_code::body_too_large), {});
   }
 
   // Method, size, Content-Type, authentication: everything before parsing. Empty when the request passes.
@@ -565,8 +568,8 @@ class receiver_core {
 
 // The synchronous receiver: the handler runs on the request thread and its result decides the HTTP answer.
 //
-// Thread safety: handle() and check_content_length() may be called from any number of threads at once. Each
-// request borrows a parser from the receiver's pool, so the visitor is called concurrently, through a const
+// Thread safety: handle(), check_content_length() and body_too_large() may be called from any number of threads at
+// once. Each request borrows a parser from the receiver's pool, so the visitor is called concurrently, through a const
 // reference: give it a const, thread-safe operator(). Views handed to it are valid during the call only.
 // The receiver is neither copyable nor movable; it must outlive every request it serves.
 template <class Visitor>
@@ -587,6 +590,10 @@ class receiver {
   std::optional<response> check_content_length(std::optional<std::size_t> declared) const {
     return core_.check_content_length(declared);
   }
+
+  // While reading a body without Content-Length (chunked): the 413 to send once more than max_body_size() bytes
+  // have arrived, so the rest need not be buffered. The same answer handle() gives an oversize body.
+  response body_too_large() const { return core_.too_large("the body is larger than max_body_size"); }
 
   // `method` as sent ("POST"), `headers(name)` as described at header_lookup, `body` the raw bytes exactly as
   // received: std::string (parsed in place when its capacity leaves simdjson::SIMDJSON_PADDING spare bytes),

@@ -151,7 +151,7 @@ class headers {
   }
 
   headers& remove(std::string_view name) {
-    std::vector<std::pair<std::string, std::string>> kept;
+    std::vector<value_type> kept;
     for (auto& field : fields_) {
       if (!same_name(field.first, name)) kept.push_back(std::move(field));
     }
@@ -166,6 +166,14 @@ class headers {
     return std::nullopt;
   }
 
+  // Every header as (name, value), in the order first set: to copy them into a real HTTP client's request.
+  using value_type = std::pair<std::string, std::string>;
+  using const_iterator = std::vector<value_type>::const_iterator;
+  const_iterator begin() const noexcept { return fields_.begin(); }
+  const_iterator end() const noexcept { return fields_.end(); }
+  std::size_t size() const noexcept { return fields_.size(); }
+  bool empty() const noexcept { return fields_.empty(); }
+
  private:
   static bool same_name(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
@@ -178,7 +186,7 @@ class headers {
     return true;
   }
 
-  std::vector<std::pair<std::string, std::string>> fields_;
+  std::vector<value_type> fields_;
 };
 
 // Headers with "Content-Type: application/json", what the platform sends (unsigned).

@@ -3,6 +3,7 @@
 # What a consumer writes:
 #   find_package(qurable_webhooks CONFIG REQUIRED)                          # core: qurable::webhooks
 #   find_package(qurable_webhooks CONFIG REQUIRED COMPONENTS signature)     # + qurable::webhooks_signature
+#   find_package(qurable_webhooks CONFIG REQUIRED COMPONENTS redis)         # + qurable::webhooks_redis
 #
 # Layout under the prefix:
 #   include/qurable/...                                  every header (optional ones too: they are inert until used)
@@ -38,9 +39,9 @@ install(EXPORT qurable_webhooks-targets
 #   _qurable_webhooks_install_component(<name> <target> <find_package arguments of its dependency...>)
 #
 # The names below are every component the package knows, built or not (the config tells "unknown" from "not built").
-# Adding one (the Redis store: qurable_webhooks_redis, needing hiredis) is one more line here; the config template
-# needs no change. A dependency without a CMake config of its own would also need a find module installed next to the
-# config and added to CMAKE_MODULE_PATH there.
+# Adding one is one more line here; the config template needs no change. A dependency without a CMake package of its
+# own everywhere also gets its find module (cmake/Find<name>.cmake) installed next to the config, which looks there
+# first.
 set(QURABLE_WEBHOOKS_KNOWN_COMPONENTS core signature redis)
 set(QURABLE_WEBHOOKS_PACKAGE_COMPONENTS "")
 set(QURABLE_WEBHOOKS_COMPONENT_DEPENDENCIES "")
@@ -63,6 +64,12 @@ endfunction()
 
 _qurable_webhooks_install_component(signature qurable_webhooks_signature OpenSSL COMPONENTS Crypto)
 _qurable_webhooks_install_component(redis qurable_webhooks_redis hiredis)
+if(TARGET qurable_webhooks_redis)
+  # hiredis 0.14 (Debian) has no CMake package with a target; the module finds either version as hiredis::hiredis.
+  install(FILES "${PROJECT_SOURCE_DIR}/cmake/Findhiredis.cmake"
+    DESTINATION "${QURABLE_WEBHOOKS_INSTALL_CMAKEDIR}"
+    COMPONENT qurable_webhooks_development)
+endif()
 
 configure_package_config_file(
   "${CMAKE_CURRENT_LIST_DIR}/qurable_webhooks-config.cmake.in"

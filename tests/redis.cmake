@@ -1,0 +1,24 @@
+# Tests of the Redis idempotency store against a real redis-server. Only when the component exists (hiredis was
+# found) and redis-server is installed; POSIX only (the test program forks the server to kill and restart it).
+# The program starts its server on a unix socket in a fresh directory under /tmp, so parallel runs never share one.
+# The server dies with the program (PR_SET_PDEATHSIG on Linux); the cleanup fixture also kills any server whose pid
+# file a crashed run left in redis_store_tests.servers/.
+if(NOT TARGET qurable::webhooks_redis OR NOT UNIX)
+  return()
+endif()
+find_program(QURABLE_REDIS_SERVER_EXECUTABLE redis-server)
+if(NOT QURABLE_REDIS_SERVER_EXECUTABLE)
+  message(STATUS "qurable_webhooks: redis-server not found, redis_store_tests not built")
+  return()
+endif()
+
+find_package(Threads REQUIRED)
+qurable_add_test(redis_store_tests SOURCES test_redis_store.cpp LIBS qurable::webhooks_redis Threads::Threads)
+set(_qw_redis_pid_dir "${CMAKE_CURRENT_BINARY_DIR}/redis_store_tests.servers")
+target_compile_definitions(redis_store_tests PRIVATE
+  QURABLE_REDIS_SERVER="${QURABLE_REDIS_SERVER_EXECUTABLE}"
+  QURABLE_REDIS_PID_DIR="${_qw_redis_pid_dir}")
+add_test(NAME redis_store_tests.cleanup
+  COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/redis_cleanup.sh" "${_qw_redis_pid_dir}")
+set_tests_properties(redis_store_tests PROPERTIES FIXTURES_REQUIRED qurable_redis_server TIMEOUT 120 LABELS redis)
+set_tests_properties(redis_store_tests.cleanup PROPERTIES FIXTURES_CLEANUP qurable_redis_server LABELS redis)

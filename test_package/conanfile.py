@@ -18,8 +18,9 @@ class QurableWebhooksTestConan(ConanFile):
 
     def generate(self):
         toolchain = CMakeToolchain(self)
-        with_openssl = self.dependencies[self.tested_reference_str].options.with_openssl
-        toolchain.cache_variables["QW_WITH_SIGNATURE"] = bool(with_openssl)
+        options = self.dependencies[self.tested_reference_str].options
+        toolchain.cache_variables["QW_WITH_SIGNATURE"] = bool(options.with_openssl)
+        toolchain.cache_variables["QW_WITH_REDIS"] = bool(options.with_redis)
         toolchain.generate()
 
     def build(self):

@@ -5,6 +5,10 @@
 #include <qurable/webhooks/signature.hpp>
 #define QW_TEST_SIGNATURE 1
 #endif
+#if defined(QW_WITH_REDIS) && __has_include(<qurable/webhooks/redis_store.hpp>)
+#include <qurable/webhooks/redis_store.hpp>
+#define QW_TEST_REDIS 1
+#endif
 
 #include <chrono>
 #include <cstdio>
@@ -30,6 +34,17 @@ int main() {
   const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1714000000));
   if (!signature || !verifier.verify("msg_1", "1714000000", *signature, body, now)) {
     std::fprintf(stderr, "test_package: the signature round trip failed\n");
+    return 1;
+  }
+#endif
+
+#if defined(QW_TEST_REDIS)
+  // No Redis here: the store must answer store_error (the receiver's 503), which also proves hiredis is linked.
+  qw::redis_store_options redis;
+  redis.unix_socket = "/nonexistent/qurable-test-package.sock";
+  qw::redis_store store(redis);
+  if (store.reserve("ev_test").status != qw::reserve_status::store_error) {
+    std::fprintf(stderr, "test_package: a Redis store without Redis did not report store_error\n");
     return 1;
   }
 #endif

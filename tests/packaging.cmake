@@ -103,6 +103,10 @@ set(_qw_has_signature OFF)
 if(TARGET qurable::webhooks_signature)
   set(_qw_has_signature ON)
 endif()
+set(_qw_has_redis OFF)
+if(TARGET qurable::webhooks_redis)
+  set(_qw_has_redis ON)
+endif()
 
 # 1. This build, installed (cmake --install of it; a nested configure of the source tree when it has no install rules).
 set(_qw_prefix "${_qw_pkg_dir}/prefix")
@@ -123,23 +127,31 @@ if(_qw_has_signature)
     PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_WITH_SIGNATURE=ON BUILD RUN qw_consumer RUN_ARGS "${_qw_fixture}"
     FIXTURES_REQUIRED qurable_packaging_prefix)
 endif()
+if(_qw_has_redis)
+  _qw_packaging_test(find_package.redis STEP project SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/consumer"
+    PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_WITH_REDIS=ON BUILD RUN qw_consumer RUN_ARGS "${_qw_fixture}"
+    FIXTURES_REQUIRED qurable_packaging_prefix)
+endif()
 _qw_packaging_test(find_package.components STEP project SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components"
-  PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=${_qw_has_signature} -DQW_VERSION=${PROJECT_VERSION}
+  PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=${_qw_has_signature} -DQW_EXPECT_REDIS=${_qw_has_redis}
+    -DQW_VERSION=${PROJECT_VERSION}
   FIXTURES_REQUIRED qurable_packaging_prefix)
 _qw_packaging_test(find_package.unknown_component STEP project
   SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components" PREFIX "${_qw_prefix}"
-  CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=${_qw_has_signature} -DQW_VERSION=${PROJECT_VERSION} -DQW_REQUIRE=bogus
+  CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=${_qw_has_signature} -DQW_EXPECT_REDIS=${_qw_has_redis}
+    -DQW_VERSION=${PROJECT_VERSION} -DQW_REQUIRE=bogus
   EXPECT_FAILURE "unknown component 'bogus'" FIXTURES_REQUIRED qurable_packaging_prefix)
 # The Conan recipe's test_package, as CMakeDeps would feed it (same file and target names).
 _qw_packaging_test(conan_test_package STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}/test_package"
-  PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_WITH_SIGNATURE=${_qw_has_signature} BUILD RUN test_package
+  PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_WITH_SIGNATURE=${_qw_has_signature} -DQW_WITH_REDIS=${_qw_has_redis}
+  BUILD RUN test_package
   FIXTURES_REQUIRED qurable_packaging_prefix)
 
-# 3. An installation without the signature component, laid out as vcpkg leaves it (share/qurable_webhooks): asking
-#    for signature must fail with a message, the rest must work.
+# 3. An installation without the optional components, laid out as vcpkg leaves it (share/qurable_webhooks): asking
+#    for signature or redis must fail with a message, the rest must work.
 set(_qw_prefix_core "${_qw_pkg_dir}/prefix-core-only")
 _qw_packaging_test(install_core_only STEP install PREFIX "${_qw_prefix_core}" SOURCE_DIR "${PROJECT_SOURCE_DIR}"
-  CONFIGURE_ARGS ${_qw_pkg_off_args} -DQURABLE_WEBHOOKS_WITH_OPENSSL=OFF
+  CONFIGURE_ARGS ${_qw_pkg_off_args} -DQURABLE_WEBHOOKS_WITH_OPENSSL=OFF -DQURABLE_WEBHOOKS_WITH_REDIS=OFF
     -DQURABLE_WEBHOOKS_INSTALL_CMAKEDIR=share/qurable_webhooks
   FIXTURES_SETUP qurable_packaging_prefix_core)
 _qw_packaging_test(core_only.components STEP project SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components"
@@ -149,6 +161,10 @@ _qw_packaging_test(core_only.require_signature STEP project
   SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components" PREFIX "${_qw_prefix_core}"
   CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=OFF -DQW_VERSION=${PROJECT_VERSION} -DQW_REQUIRE=signature
   EXPECT_FAILURE "'signature' is not part of this installation" FIXTURES_REQUIRED qurable_packaging_prefix_core)
+_qw_packaging_test(core_only.require_redis STEP project
+  SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components" PREFIX "${_qw_prefix_core}"
+  CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=OFF -DQW_VERSION=${PROJECT_VERSION} -DQW_REQUIRE=redis
+  EXPECT_FAILURE "'redis' is not part of this installation" FIXTURES_REQUIRED qurable_packaging_prefix_core)
 
 # 4. A parent project using add_subdirectory on the source tree (no installation involved).
 _qw_packaging_test(add_subdirectory STEP project SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/parent"

@@ -40,8 +40,6 @@ vcpkg_cmake_configure(
     -DQURABLE_WEBHOOKS_WARNINGS_AS_ERRORS=OFF
     # Straight into vcpkg's place for it, so that the fixup below has no directory to move.
     -DQURABLE_WEBHOOKS_INSTALL_CMAKEDIR=share/qurable_webhooks
-  MAYBE_UNUSED_VARIABLES
-    QURABLE_WEBHOOKS_WITH_REDIS
 )
 vcpkg_cmake_install()
 

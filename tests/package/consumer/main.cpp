@@ -1,7 +1,12 @@
 // Parses a delivery body read from the file named by argv[1] (tests/fixtures/member-created.json) and checks that it
 // is the member-created event it should be. With QW_WITH_SIGNATURE, also signs and verifies the body through the
-// signature component, which has to link OpenSSL's libcrypto. Exits non-zero on any mismatch.
+// signature component, which has to link OpenSSL's libcrypto. With QW_WITH_REDIS, also asks a Redis store pointed at
+// a socket nobody listens on, through the redis component, which has to link hiredis. Exits non-zero on any mismatch.
 #include <qurable/webhooks.hpp>
+
+#if defined(QW_WITH_REDIS)
+#include <qurable/webhooks/redis_store.hpp>
+#endif
 
 #if defined(QW_WITH_SIGNATURE)
 #if __has_include(<qurable/webhooks/signature.hpp>)
@@ -68,6 +73,14 @@ int main(int argc, char** argv) {
 
 #if defined(QW_WITH_SIGNATURE)
   if (const int rc = check_signature(body)) return rc;
+#endif
+#if defined(QW_WITH_REDIS)
+  qw::redis_store_options options;
+  options.unix_socket = std::string(argv[1]) + ".no-redis-here.sock";
+  qw::redis_store store(options);
+  if (store.reserve("ev_1").status != qw::reserve_status::store_error) return fail("reserve without Redis");
+  if (store.last_error().empty()) return fail("no last_error() from the Redis store");
+  std::printf("redis component: ok (%s)\n", store.last_error().c_str());
 #endif
   return 0;
 }

@@ -227,6 +227,14 @@ TEST_CASE("content after the top-level object is rejected (400)", "[bad-input]")
       CHECK(r.status == 400);
     }
   }
+  SECTION("mismatched brackets before the text are invalid_json, not trailing_content") {
+    for (std::string_view mismatched : {R"({"a":[1}]}x)", R"({"a":{"b":1]}} 1)", R"([{]} x)", R"({]x)"}) {
+      INFO(mismatched);
+      const rejection r = reject(mismatched);
+      CHECK(r.code == qw::error_code::invalid_json);
+      CHECK(r.status == 400);
+    }
+  }
   SECTION("trailing whitespace is fine") {
     qw::parser parser;
     const std::string padded_with_space = body + " \n\r\t\n";

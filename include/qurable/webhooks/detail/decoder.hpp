@@ -9,6 +9,7 @@
 // Iteration results are used in place (`error()`, then `value_unsafe()`), not copied out with `get()`: with GCC
 // the copies of od::field / od::value cost store-forwarding stalls, about 40% of the pass (docs/performance.md).
 
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -111,11 +112,13 @@ inline int match_key(od::raw_json_string key, const std::string_view (&names)[N]
   return -1;
 }
 
-// Whether `body` is an object or array that closes before the end of the body with more than whitespace after it.
-// simdjson reports a root container whose last token is not its closing bracket as incomplete, also when the
-// container is complete and text follows it (`{...}x`); this tells the two apart. Error path only.
+// Whether `body` is an object or array that closes, with matching brackets, before the end of the body and has more
+// than whitespace after it. simdjson reports a root container whose last token is not its closing bracket as
+// incomplete, also when the container is complete and text follows it (`{...}x`); this tells the two apart.
+// Error path only. Deeper than simdjson's own depth limit is answered false (the body stays invalid_json).
 inline bool closes_before_end(std::string_view body) noexcept {
   const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  std::bitset<simdjson::DEFAULT_MAX_DEPTH> is_object;  // the kind of each open container
   std::size_t i = 0;
   while (i < body.size() && space(body[i])) ++i;
   if (i == body.size() || (body[i] != '{' && body[i] != '[')) return false;
@@ -128,8 +131,11 @@ inline bool closes_before_end(std::string_view body) noexcept {
       }
       if (i >= body.size()) return false;
     } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if ((c == '}' || c == ']') && --depth == 0) {
+      if (depth == is_object.size()) return false;
+      is_object[depth++] = c == '{';
+    } else if (c == '}' || c == ']') {
+      if (depth == 0 || is_object[depth - 1] != (c == '}')) return false;
+      if (--depth > 0) continue;
       for (++i; i < body.size(); ++i) {
         if (!space(body[i])) return true;
       }

@@ -7,7 +7,7 @@
 // What to keep when you copy it: the session (the header is read first, so a declared Content-Length over the limit
 // is answered 413 before any body byte is read; the raw body is handed to the receiver untouched, read into a string
 // with room for simdjson's padding so it is parsed in place), the receiver's configuration in main(), and the shape
-// of loyalty_handlers. Replace the bodies of the handlers with your own work.
+// of loyalty_handlers (examples/common/example_support.hpp). Replace the bodies of the handlers with your own work.
 //
 // The handlers run on the io_context's threads, inside handle(): a slow handler holds one of them for its duration.
 // Size --threads for that, or hand slow work to a queue (examples/queue_receiver).
@@ -48,6 +48,8 @@
 #include <qurable/webhooks/receiver.hpp>
 #include <qurable/webhooks/signature.hpp>
 
+#include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
+
 namespace qw = qurable::webhooks;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -56,117 +58,14 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-// The environment variable holding the endpoint's signing secret(s): "whsec_<base64>" as the platform shows it.
-// While rotating, put the new and the old secret separated by a space: a signature by either passes.
-constexpr const char* secret_env = "QURABLE_WEBHOOK_SECRET";
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Output: one line per event handled, per request answered, per dead letter, flushed at once.
-
-std::mutex output_mutex;
-
-void write_line(const std::string& line) {
-  const std::lock_guard<std::mutex> lock(output_mutex);
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
-}
-
-void append(std::string& out, std::string_view text) { out.append(text.data(), text.size()); }
-void append(std::string& out, const char* text) { out.append(text); }
-void append(std::string& out, const std::string& text) { out.append(text); }
-template <class Number, std::enable_if_t<std::is_arithmetic_v<Number>, int> = 0>
-void append(std::string& out, Number n) {
-  if constexpr (std::is_floating_point_v<Number>) {
-    char buffer[32];
-    const int size = std::snprintf(buffer, sizeof buffer, "%g", static_cast<double>(n));
-    out.append(buffer, static_cast<std::size_t>(size > 0 ? size : 0));
-  } else {
-    out += std::to_string(n);
-  }
-}
-
-template <class... Parts>
-void log_line(const Parts&... parts) {
-  std::string line;
-  (append(line, parts), ...);
-  write_line(line);
-}
-
-std::string_view or_dash(const std::optional<std::string_view>& value) { return value ? *value : "-"; }
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Demo knob, not something to copy: `--fail-once KEY` makes the handler fail the first delivery of the event whose
-// loyaltyEventKey is KEY, as if a downstream service were down. The receiver answers 500, releases the event's
-// idempotency reservation, and the platform's retry is handled normally.
-class simulated_outage {
- public:
-  explicit simulated_outage(std::vector<std::string> keys) : keys_(keys.begin(), keys.end()) {}
-
-  bool fails_now(std::string_view key) {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    const auto it = keys_.find(std::string(key));
-    if (it == keys_.end()) return false;
-    keys_.erase(it);
-    return true;
-  }
-
- private:
-  std::mutex mutex_;
-  std::set<std::string> keys_;
-};
-
-// ---------------------------------------------------------------------------------------------------------------------
-// The handlers: one overload per event type, plus a fallback for other and future types. They run on the io_context
-// threads, several at once: const, sharing nothing but thread-safe state. handler_result::failure() answers 500 and
-// the platform retries; views are valid during the call only (copy what you keep).
-struct loyalty_handlers {
-  simulated_outage* outage = nullptr;
-
-  qw::handler_result operator()(const qw::member_created& e) const {
-    if (auto failed = simulate_failure(e.envelope)) return *failed;
-    const qw::member_profile& profile = e.execution_results.profile;
-    // Your work goes here: create the member in your system, keyed by the loyaltyMemberId, send a welcome email...
-    log_line("event member-created key=", e.envelope.loyalty_event_key, " member=", e.payload.loyalty_member_id,
-             " email=", or_dash(profile.email), " name=", or_dash(profile.name), " ", or_dash(profile.last_name),
-             " tiers=", e.execution_results.tiers.size());
-    return qw::handler_result::success();
-  }
-
-  qw::handler_result operator()(const qw::coupon_code_assigned& e) const {
-    if (auto failed = simulate_failure(e.envelope)) return *failed;
-    const qw::coupon_usage& usage = e.execution_results;
-    const qw::coupon_book& book = e.payload.coupon_book;
-    log_line("event coupon-code-assigned key=", e.envelope.loyalty_event_key, " code=", usage.coupon.code,
-             " member=", or_dash(e.envelope.loyalty_member_id), " book=\"", book.name,
-             "\" discount=", book.discount_amount, " ", book.discount_type, " assigned=", usage.amount_assigned);
-    return qw::handler_result::success();
-  }
-
-  qw::handler_result operator()(const qw::coupon_code_used& e) const {
-    if (auto failed = simulate_failure(e.envelope)) return *failed;
-    const qw::coupon_usage& usage = e.execution_results;
-    const qw::coupon_book& book = e.payload.coupon_book;
-    log_line("event coupon-code-used key=", e.envelope.loyalty_event_key, " code=", usage.coupon.code,
-             " member=", or_dash(e.envelope.loyalty_member_id), " book=\"", book.name,
-             "\" discount=", book.discount_amount, " ", book.discount_type, " used=", usage.amount_used);
-    return qw::handler_result::success();
-  }
-
-  // Every other type, including the ones the platform adds later: acknowledge (200) so they are not retried forever.
-  qw::handler_result operator()(const qw::event_envelope& e) const {
-    if (auto failed = simulate_failure(e)) return *failed;
-    log_line("event other type=", e.event_type, " key=", e.loyalty_event_key);
-    return qw::handler_result::success();
-  }
-
- private:
-  std::optional<qw::handler_result> simulate_failure(const qw::event_envelope& e) const {
-    if (outage == nullptr || !outage->fails_now(e.loyalty_event_key)) return std::nullopt;
-    log_line("failing ", e.event_type, " key=", e.loyalty_event_key, " (simulated downstream failure, --fail-once)");
-    return qw::handler_result::failure("simulated downstream failure (--fail-once)");
-  }
-};
+// From examples/common/example_support.hpp.
+using qurable_examples::append;
+using qurable_examples::log_line;
+using qurable_examples::loyalty_handlers;
+using qurable_examples::parse_number;
+using qurable_examples::secret_env;
+using qurable_examples::simulated_outage;
+using qurable_examples::split_secrets;
 
 using loyalty_receiver = qw::receiver<loyalty_handlers>;
 
@@ -397,12 +296,6 @@ void usage(std::FILE* to) {
       secret_env);
 }
 
-template <class Number>
-bool parse_number(std::string_view text, Number& out) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc() && end == text.data() + text.size();
-}
-
 std::optional<int> parse_arguments(int argc, char** argv, options& o) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -431,20 +324,6 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
     }
   }
   return std::nullopt;
-}
-
-// "whsec_a whsec_b" (or comma-separated) → {"whsec_a", "whsec_b"}.
-std::vector<std::string> split_secrets(std::string_view text) {
-  std::vector<std::string> secrets;
-  while (!text.empty()) {
-    const std::size_t start = text.find_first_not_of(" ,\t\n");
-    if (start == std::string_view::npos) break;
-    text.remove_prefix(start);
-    const std::size_t end = text.find_first_of(" ,\t\n");
-    secrets.emplace_back(text.substr(0, end));
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end);
-  }
-  return secrets;
 }
 
 }  // namespace

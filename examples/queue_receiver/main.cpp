@@ -41,71 +41,20 @@
 #include <qurable/webhooks/memory_store.hpp>
 #include <qurable/webhooks/signature.hpp>
 
+#include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
+
 namespace qw = qurable::webhooks;
 
 namespace {
 
-// The environment variable holding the endpoint's signing secret(s): "whsec_<base64>" as the platform shows it.
-// While rotating, put the new and the old secret separated by a space: a signature by either passes.
-constexpr const char* secret_env = "QURABLE_WEBHOOK_SECRET";
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Output: one line per event handled, per request answered, per dead letter. Lines from request threads must not
-// interleave, and stdout is flushed per line so that a pipe (a log collector, the tests) sees each line at once.
-
-std::mutex output_mutex;
-
-void write_line(const std::string& line) {
-  const std::lock_guard<std::mutex> lock(output_mutex);
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
-}
-
-void append(std::string& out, std::string_view text) { out.append(text.data(), text.size()); }
-void append(std::string& out, const char* text) { out.append(text); }
-void append(std::string& out, const std::string& text) { out.append(text); }
-template <class Number, std::enable_if_t<std::is_arithmetic_v<Number>, int> = 0>
-void append(std::string& out, Number n) {
-  if constexpr (std::is_floating_point_v<Number>) {
-    char buffer[32];
-    const int size = std::snprintf(buffer, sizeof buffer, "%g", static_cast<double>(n));
-    out.append(buffer, static_cast<std::size_t>(size > 0 ? size : 0));
-  } else {
-    out += std::to_string(n);
-  }
-}
-
-template <class... Parts>
-void log_line(const Parts&... parts) {
-  std::string line;
-  (append(line, parts), ...);
-  write_line(line);
-}
-
-std::string_view or_dash(const std::optional<std::string_view>& value) { return value ? *value : "-"; }
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Demo knob, not something to copy: `--fail-once KEY` makes the handler fail the first time it runs for the event
-// whose loyaltyEventKey is KEY, as if a downstream service were down. The 202 is already sent, so the platform will
-// not retry it: the failure reaches the dead-letter hook, the event's idempotency reservation is released, and a
-// replay (or a redelivery) of the same event is handled normally.
-class simulated_outage {
- public:
-  explicit simulated_outage(std::vector<std::string> keys) : keys_(keys.begin(), keys.end()) {}
-
-  bool fails_now(std::string_view key) {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    const auto it = keys_.find(std::string(key));
-    if (it == keys_.end()) return false;
-    keys_.erase(it);
-    return true;
-  }
-
- private:
-  std::mutex mutex_;
-  std::set<std::string> keys_;
-};
+// From examples/common/example_support.hpp.
+using qurable_examples::append;
+using qurable_examples::log_line;
+using qurable_examples::or_dash;
+using qurable_examples::parse_number;
+using qurable_examples::secret_env;
+using qurable_examples::simulated_outage;
+using qurable_examples::split_secrets;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The handlers: they run on the worker threads, after the 202, several at once (const, sharing nothing but
@@ -288,12 +237,6 @@ void usage(std::FILE* to) {
       secret_env);
 }
 
-template <class Number>
-bool parse_number(std::string_view text, Number& out) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc() && end == text.data() + text.size();
-}
-
 std::optional<int> parse_arguments(int argc, char** argv, options& o) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -326,20 +269,6 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
     }
   }
   return std::nullopt;
-}
-
-// "whsec_a whsec_b" (or comma-separated) → {"whsec_a", "whsec_b"}.
-std::vector<std::string> split_secrets(std::string_view text) {
-  std::vector<std::string> secrets;
-  while (!text.empty()) {
-    const std::size_t start = text.find_first_not_of(" ,\t\n");
-    if (start == std::string_view::npos) break;
-    text.remove_prefix(start);
-    const std::size_t end = text.find_first_of(" ,\t\n");
-    secrets.emplace_back(text.substr(0, end));
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end);
-  }
-  return secrets;
 }
 
 // SIGINT and SIGTERM are blocked in every thread (threads inherit the mask of the thread that starts them) and

@@ -33,11 +33,16 @@
 #include <qurable/webhooks/signature.hpp>
 #include <qurable/webhooks/testing.hpp>  // the platform's documented example events, sent when no file is given
 
+#include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
+
 namespace qw = qurable::webhooks;
 
 namespace {
 
-constexpr const char* secret_env = "QURABLE_WEBHOOK_SECRET";
+// From examples/common/example_support.hpp.
+using qurable_examples::parse_number;
+using qurable_examples::secret_env;
+using qurable_examples::split_secrets;
 
 struct options {
   std::string url;
@@ -69,12 +74,6 @@ void usage(std::FILE* to) {
                "Exit status: 0 when every event got a 2xx, 1 when one did not after its last attempt, 2 on usage\n"
                "errors.\n",
                secret_env);
-}
-
-template <class Number>
-bool parse_number(std::string_view text, Number& out) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc() && end == text.data() + text.size();
 }
 
 std::optional<int> parse_arguments(int argc, char** argv, options& o) {
@@ -110,19 +109,6 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
     return 2;
   }
   return std::nullopt;
-}
-
-std::vector<std::string> split_secrets(std::string_view text) {
-  std::vector<std::string> secrets;
-  while (!text.empty()) {
-    const std::size_t start = text.find_first_not_of(" ,\t\n");
-    if (start == std::string_view::npos) break;
-    text.remove_prefix(start);
-    const std::size_t end = text.find_first_of(" ,\t\n");
-    secrets.emplace_back(text.substr(0, end));
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end);
-  }
-  return secrets;
 }
 
 // "http://host:port/path?query" → {"http://host:port", "/path?query"}; nothing when it is not http(s).

@@ -94,7 +94,7 @@ class async_receiver {
   }
 
   // As receiver::body_too_large(): the 413 for a chunked body that grew past max_body_size() while it arrived.
-  response body_too_large() const { return core_.too_large("the body is larger than max_body_size"); }
+  response body_too_large() const { return core_.body_too_large(); }
 
   // As receiver::handle(), except that a valid event (not a duplicate) is answered 202 "accepted" and handled later.
   // 503 + Retry-After ("overloaded") when every slot is taken or after shutdown().

@@ -462,10 +462,8 @@ class receiver_core {
     return too_large("the declared Content-Length is larger than max_body_size");
   }
 
-  // The 413 for a body that was not (or not wholly) read; the dead-letter hook gets an empty body.
-  response too_large(std::string_view message) const {
-    return respond(make_outcome(outcome_kind::rejected, 413, message, error_code::body_too_large), {});
-  }
+  // The 413 for a chunked body that outgrew max_body_size while it arrived.
+  response body_too_large() const { return too_large("the body is larger than max_body_size"); }
 
   // Method, size, Content-Type, authentication: everything before parsing. Empty when the request passes.
   std::optional<response> screen(std::string_view method, const header_lookup& headers, std::string_view body) const {
@@ -559,6 +557,11 @@ class receiver_core {
   }
 
  private:
+  // A 413 for a body that was not (or not wholly) read: the dead-letter hook gets an empty body.
+  response too_large(std::string_view message) const {
+    return respond(make_outcome(outcome_kind::rejected, 413, message, error_code::body_too_large), {});
+  }
+
   authentication auth_;
   receiver_options options_;
   std::string retry_after_;
@@ -593,7 +596,7 @@ class receiver {
 
   // While reading a body without Content-Length (chunked): the 413 to send once more than max_body_size() bytes
   // have arrived, so the rest need not be buffered. The same answer handle() gives an oversize body.
-  response body_too_large() const { return core_.too_large("the body is larger than max_body_size"); }
+  response body_too_large() const { return core_.body_too_large(); }
 
   // `method` as sent ("POST"), `headers(name)` as described at header_lookup, `body` the raw bytes exactly as
   // received: std::string (parsed in place when its capacity leaves simdjson::SIMDJSON_PADDING spare bytes),

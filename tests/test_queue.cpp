@@ -1,5 +1,6 @@
 // async_receiver: validate and answer 202 on the request thread, dispatch on workers from a bounded queue.
 #include "catch.hpp"
+#include "support/threads.hpp"
 
 #include <qurable/webhooks/async_receiver.hpp>
 #include <qurable/webhooks/memory_store.hpp>
@@ -21,47 +22,8 @@ namespace qwt = qurable::webhooks::testing;
 
 namespace {
 
-class gate {
- public:
-  void open() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [this] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
-
-struct recorded {
-  std::string body;
-  qw::outcome_kind kind;
-  std::string message;
-};
-
-class dead_letters {
- public:
-  qw::dead_letter_hook hook() {
-    return [this](std::string_view body, const qw::outcome& o) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      items_.push_back(recorded{std::string(body), o.kind, o.message});
-    };
-  }
-  std::vector<recorded> items() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return items_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<recorded> items_;
-};
+using qtest::dead_letters;
+using qtest::gate;
 
 template <class Receiver>
 bool wait_idle(const Receiver& rx) {

@@ -1,6 +1,7 @@
 // The framework-agnostic receiver: every check and its status, idempotency around dispatch, the dead-letter hook,
 // and concurrent requests from real threads. No HTTP library: the receiver takes method, headers and body.
 #include "catch.hpp"
+#include "support/threads.hpp"
 
 #include <qurable/webhooks/memory_store.hpp>
 #include <qurable/webhooks/receiver.hpp>
@@ -25,50 +26,8 @@ namespace qwt = qurable::webhooks::testing;
 
 namespace {
 
-// A one-shot signal between threads (std::latch is C++20).
-class gate {
- public:
-  void open() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [this] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
-
-struct recorded {
-  std::string body;
-  qw::outcome_kind kind;
-  qw::error_code code;
-  std::string message;
-};
-
-// Collects what reaches the dead-letter hook.
-class dead_letters {
- public:
-  qw::dead_letter_hook hook() {
-    return [this](std::string_view body, const qw::outcome& o) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      items_.push_back(recorded{std::string(body), o.kind, o.code, o.message});
-    };
-  }
-  std::vector<recorded> items() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return items_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<recorded> items_;
-};
+using qtest::dead_letters;
+using qtest::gate;
 
 struct counters {
   std::atomic<int> member{0};

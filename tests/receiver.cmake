@@ -17,7 +17,7 @@ qurable_add_test(queue_tests SOURCES test_queue.cpp LIBS Threads::Threads)
 qurable_add_test(testing_kit_tests SOURCES ${_qw_testing_sources} LIBS ${_qw_receiver_libs})
 
 # Counts heap allocations on the success path; it replaces the global operator new, hence an executable of its own.
-qurable_add_test(receiver_alloc_tests SOURCES test_receiver_alloc.cpp test_receiver_alloc_counter.cpp
+qurable_add_test(receiver_alloc_tests SOURCES test_receiver_alloc.cpp support/alloc_counter.cpp
   LIBS Threads::Threads)
 
 # The receiver, the queue and the test kit without exceptions (Catch2 needs them, so this one has its own main).

@@ -18,64 +18,12 @@
 #include <qurable/webhooks.hpp>
 
 #include "catch.hpp"
+#include "support/alloc_counter.hpp"
 #include "support/fields.hpp"
 #include "support/fixtures.hpp"
 #include "support/json_tree.hpp"
 
-namespace {
-
-std::atomic<long> allocations{0};
-
-void* counted_alloc(std::size_t size) noexcept {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-
-void* counted_aligned_alloc(std::size_t size, std::align_val_t align) noexcept {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  const std::size_t a =
-      static_cast<std::size_t>(align) < sizeof(void*) ? sizeof(void*) : static_cast<std::size_t>(align);
-  void* p = nullptr;
-  return posix_memalign(&p, a, size == 0 ? 1 : size) == 0 ? p : nullptr;
-}
-
-void* checked(void* p) {
-  if (p == nullptr) {
-#if defined(__cpp_exceptions)
-    throw std::bad_alloc();
-#else
-    std::abort();
-#endif
-  }
-  return p;
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) { return checked(counted_alloc(size)); }
-void* operator new[](std::size_t size) { return checked(counted_alloc(size)); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return counted_alloc(size); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return counted_alloc(size); }
-void* operator new(std::size_t size, std::align_val_t align) { return checked(counted_aligned_alloc(size, align)); }
-void* operator new[](std::size_t size, std::align_val_t align) { return checked(counted_aligned_alloc(size, align)); }
-void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  return counted_aligned_alloc(size, align);
-}
-void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  return counted_aligned_alloc(size, align);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+using qtest::alloc_counter::allocations;  // counts every allocation of this program
 
 namespace qw = qurable::webhooks;
 

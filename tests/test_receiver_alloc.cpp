@@ -1,6 +1,7 @@
 // The success path allocates nothing once warm: a counting global operator new around many deliveries.
 // (An executable of its own: replacing operator new affects the whole program.)
 #include "catch.hpp"
+#include "support/alloc_counter.hpp"
 
 #include <qurable/webhooks/async_receiver.hpp>
 #include <qurable/webhooks/memory_store.hpp>
@@ -14,14 +15,8 @@
 #include <string_view>
 #include <thread>
 
-// Defined with the replaced operator new in test_receiver_alloc_counter.cpp: a translation unit of its own, so that
-// the compiler cannot inline the replacements into callers and mistake malloc/free pairs for mismatches.
-namespace alloc_counter {
-extern std::atomic<bool> counting;
-extern std::atomic<long> allocations;
-}  // namespace alloc_counter
-using alloc_counter::allocations;
-using alloc_counter::counting;
+using qtest::alloc_counter::allocations;
+using qtest::alloc_counter::counting;
 
 namespace qw = qurable::webhooks;
 namespace qwt = qurable::webhooks::testing;

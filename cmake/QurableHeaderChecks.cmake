@@ -14,7 +14,7 @@
 # The header list is globbed at configure time with CONFIGURE_DEPENDS, so adding a header re-runs CMake.
 #
 # The project's call (tests/packaging.cmake) maps headers to optional dependencies by name:
-#   signature*.hpp, detail/crypto.hpp  -> qurable::webhooks_signature (OpenSSL)
+#   auth/standard_webhooks.hpp, testing/signing.hpp, detail/crypto.hpp -> qurable::webhooks_signature (OpenSSL)
 #   *redis*.hpp                        -> qurable::webhooks_redis (hiredis)
 # so a new optional header that needs a dependency has to match one of those patterns (or a new OPTIONAL rule).
 include_guard(GLOBAL)

@@ -1,12 +1,12 @@
 // Smallest real use of the package: parse a coupon event from memory (and, with the signature component, sign and
 // verify it). Exits non-zero when anything is off.
 #include <qurable/webhooks.hpp>
-#if defined(QW_WITH_SIGNATURE) && __has_include(<qurable/webhooks/signature.hpp>)
-#include <qurable/webhooks/signature.hpp>
+#if defined(QW_WITH_SIGNATURE) && __has_include(<qurable/webhooks/auth/standard_webhooks.hpp>)
+#include <qurable/webhooks/auth/standard_webhooks.hpp>
 #define QW_TEST_SIGNATURE 1
 #endif
-#if defined(QW_WITH_REDIS) && __has_include(<qurable/webhooks/redis_store.hpp>)
-#include <qurable/webhooks/redis_store.hpp>
+#if defined(QW_WITH_REDIS) && __has_include(<qurable/webhooks/idempotency/redis_store.hpp>)
+#include <qurable/webhooks/idempotency/redis_store.hpp>
 #define QW_TEST_REDIS 1
 #endif
 

@@ -13,7 +13,7 @@ qurable_webhooks_add_header_checks(header_checks
   BASE_DIR ${PROJECT_SOURCE_DIR}/include
   LINK qurable::webhooks
   OPTIONAL
-    "(^|/)signature[^/]*\\.hpp$|(^|/)detail/crypto\\.hpp$" qurable::webhooks_signature
+    "^qurable/webhooks/(auth/standard_webhooks|testing/signing|detail/crypto)\\.hpp$" qurable::webhooks_signature
     "redis[^/]*\\.hpp$" qurable::webhooks_redis)
 
 option(QURABLE_WEBHOOKS_PACKAGING_TESTS "Register the packaging tests (nested configure/build/install, a few seconds each)" ON)

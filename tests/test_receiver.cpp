@@ -3,9 +3,9 @@
 #include "catch.hpp"
 #include "support/threads.hpp"
 
-#include <qurable/webhooks/memory_store.hpp>
-#include <qurable/webhooks/receiver.hpp>
-#include <qurable/webhooks/testing.hpp>
+#include <qurable/webhooks/idempotency/memory_store.hpp>
+#include <qurable/webhooks/http/receiver.hpp>
+#include <qurable/webhooks/testing/event_builder.hpp>
 
 #include <algorithm>
 #include <atomic>

@@ -3,10 +3,10 @@
 #include "catch.hpp"
 #include "support/alloc_counter.hpp"
 
-#include <qurable/webhooks/async_receiver.hpp>
-#include <qurable/webhooks/memory_store.hpp>
-#include <qurable/webhooks/receiver.hpp>
-#include <qurable/webhooks/testing.hpp>
+#include <qurable/webhooks/queue/async_receiver.hpp>
+#include <qurable/webhooks/idempotency/memory_store.hpp>
+#include <qurable/webhooks/http/receiver.hpp>
+#include <qurable/webhooks/testing/event_builder.hpp>
 
 #include <atomic>
 #include <chrono>

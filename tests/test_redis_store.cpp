@@ -2,10 +2,10 @@
 // directory under /tmp (so that parallel test runs never share a server) and stops, kills, pauses and restarts to
 // check the failure paths. The server dies with this program (PR_SET_PDEATHSIG on Linux); as a backstop its pid and
 // directory are recorded in QURABLE_REDIS_PID_DIR, which the ctest cleanup fixture (redis_cleanup.sh) sweeps.
-#include <qurable/webhooks/redis_store.hpp>
+#include <qurable/webhooks/idempotency/redis_store.hpp>
 
-#include <qurable/webhooks/receiver.hpp>
-#include <qurable/webhooks/testing.hpp>
+#include <qurable/webhooks/http/receiver.hpp>
+#include <qurable/webhooks/testing/event_builder.hpp>
 
 #include <netinet/in.h>
 #include <signal.h>

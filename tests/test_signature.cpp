@@ -1,6 +1,6 @@
-// Tests for qurable/webhooks/signature.hpp: Standard Webhooks signing and verification, the shared-secret header,
+// Tests for qurable/webhooks/auth/standard_webhooks.hpp: Standard Webhooks signing and verification, the shared-secret header,
 // the authenticator wrapper, and the strict base64 underneath.
-#include "qurable/webhooks/signature.hpp"
+#include "qurable/webhooks/auth/standard_webhooks.hpp"
 
 #include <algorithm>
 #include <array>

@@ -4,7 +4,7 @@
 
 #include <qurable/webhooks.hpp>
 #include <qurable/webhooks/detail/json_writer.hpp>
-#include <qurable/webhooks/testing.hpp>
+#include <qurable/webhooks/testing/event_builder.hpp>
 
 #include <cmath>
 #include <cstdint>

@@ -1,8 +1,8 @@
 // The test kit's Standard Webhooks signer, checked against the signature component's real verifier.
 #include "catch.hpp"
 
-#include <qurable/webhooks/signature.hpp>
-#include <qurable/webhooks/signature_testing.hpp>
+#include <qurable/webhooks/auth/standard_webhooks.hpp>
+#include <qurable/webhooks/testing/signing.hpp>
 
 #include <chrono>
 #include <string>

@@ -34,9 +34,9 @@
 #include <simdjson.h>
 
 #include <qurable/webhooks.hpp>
-#include <qurable/webhooks/memory_store.hpp>
-#include <qurable/webhooks/receiver.hpp>
-#include <qurable/webhooks/signature.hpp>
+#include <qurable/webhooks/auth/standard_webhooks.hpp>
+#include <qurable/webhooks/http/receiver.hpp>
+#include <qurable/webhooks/idempotency/memory_store.hpp>
 
 #include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
 

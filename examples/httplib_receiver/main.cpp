@@ -36,10 +36,10 @@
 #include <simdjson.h>
 
 #include <qurable/webhooks.hpp>
-#include <qurable/webhooks/memory_store.hpp>
-#include <qurable/webhooks/receiver.hpp>
-#include <qurable/webhooks/signature.hpp>
-#include <qurable/webhooks/testing.hpp>  // the platform's documented example events, for --demo only
+#include <qurable/webhooks/auth/standard_webhooks.hpp>
+#include <qurable/webhooks/http/receiver.hpp>
+#include <qurable/webhooks/idempotency/memory_store.hpp>
+#include <qurable/webhooks/testing/event_builder.hpp>  // the platform's documented example events, for --demo only
 
 #include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
 

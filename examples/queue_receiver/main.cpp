@@ -37,9 +37,9 @@
 #include <httplib.h>
 
 #include <qurable/webhooks.hpp>
-#include <qurable/webhooks/async_receiver.hpp>
-#include <qurable/webhooks/memory_store.hpp>
-#include <qurable/webhooks/signature.hpp>
+#include <qurable/webhooks/auth/standard_webhooks.hpp>
+#include <qurable/webhooks/idempotency/memory_store.hpp>
+#include <qurable/webhooks/queue/async_receiver.hpp>
 
 #include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
 

@@ -30,8 +30,8 @@
 #include <httplib.h>
 
 #include <qurable/webhooks.hpp>
-#include <qurable/webhooks/signature.hpp>
-#include <qurable/webhooks/testing.hpp>  // the platform's documented example events, sent when no file is given
+#include <qurable/webhooks/auth/standard_webhooks.hpp>
+#include <qurable/webhooks/testing/event_builder.hpp>  // the platform's documented example events, sent when no file is given
 
 #include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
 

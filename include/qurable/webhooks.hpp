@@ -1,17 +1,24 @@
 #pragma once
-// The core of qurable-webhooks: parse, views, dispatch, receive. Needs only simdjson.
-// Optional parts are included on their own: <qurable/webhooks/signature.hpp> (OpenSSL),
-// <qurable/webhooks/idempotency.hpp>, and the HTTP-agnostic <qurable/webhooks/receiver.hpp>.
+// The SDK's core in one include: the event views, parse → dispatch → outcome, and the HTTP-agnostic receiver with its
+// authentication hook and in-memory idempotency store. Needs simdjson only. The optional parts are included on their
+// own: auth/standard_webhooks.hpp (OpenSSL), idempotency/redis_store.hpp (hiredis), queue/, testing/.
 
-#include "webhooks/coupon_events.hpp"
-#include "webhooks/dispatch.hpp"
+#include "webhooks/auth/authentication.hpp"
+#include "webhooks/core/dispatch.hpp"
+#include "webhooks/core/outcome.hpp"
+#include "webhooks/core/parser.hpp"
+#include "webhooks/core/receive.hpp"
 #include "webhooks/error.hpp"
-#include "webhooks/event_envelope.hpp"
-#include "webhooks/event_type.hpp"
-#include "webhooks/json.hpp"
-#include "webhooks/member_created.hpp"
-#include "webhooks/outcome.hpp"
-#include "webhooks/parser.hpp"
-#include "webhooks/receive.hpp"
-#include "webhooks/timestamp.hpp"
+#include "webhooks/events/coupon_events.hpp"
+#include "webhooks/events/event_envelope.hpp"
+#include "webhooks/events/event_type.hpp"
+#include "webhooks/events/json.hpp"
+#include "webhooks/events/member_created.hpp"
+#include "webhooks/events/timestamp.hpp"
+#include "webhooks/http/headers.hpp"
+#include "webhooks/http/options.hpp"
+#include "webhooks/http/receiver.hpp"
+#include "webhooks/http/response.hpp"
+#include "webhooks/idempotency/memory_store.hpp"
+#include "webhooks/idempotency/store.hpp"
 #include "webhooks/version.hpp"

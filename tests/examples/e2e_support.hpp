@@ -14,7 +14,7 @@
 
 #include <httplib.h>
 
-#include <qurable/webhooks/signature.hpp>
+#include <qurable/webhooks/auth/standard_webhooks.hpp>
 
 #include "catch.hpp"
 #include "examples/child_process.hpp"

@@ -10,7 +10,7 @@
 
 #include <httplib.h>
 
-#include <qurable/webhooks/testing.hpp>
+#include <qurable/webhooks/testing/event_builder.hpp>
 
 #include "catch.hpp"
 #include "examples/e2e_support.hpp"

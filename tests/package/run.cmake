@@ -57,7 +57,7 @@ if(QW_STEP STREQUAL "install")
   endif()
   # What every installation has, wherever QURABLE_WEBHOOKS_INSTALL_CMAKEDIR put the package files.
   file(GLOB_RECURSE _config RELATIVE "${QW_PREFIX}" "${QW_PREFIX}/*/qurable_webhooks-config.cmake")
-  foreach(_file include/qurable/webhooks.hpp include/qurable/webhooks/parser.hpp share/doc/qurable_webhooks/LICENSE)
+  foreach(_file include/qurable/webhooks.hpp include/qurable/webhooks/core/parser.hpp share/doc/qurable_webhooks/LICENSE)
     if(NOT EXISTS "${QW_PREFIX}/${_file}")
       message(FATAL_ERROR "the installation has no ${_file}")
     endif()

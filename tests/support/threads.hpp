@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include <qurable/webhooks/outcome.hpp>
-#include <qurable/webhooks/receiver.hpp>
+#include <qurable/webhooks/core/outcome.hpp>
+#include <qurable/webhooks/http/receiver.hpp>
 
 namespace qtest {
 

@@ -5,12 +5,12 @@
 #include <qurable/webhooks.hpp>
 
 #if defined(QW_WITH_REDIS)
-#include <qurable/webhooks/redis_store.hpp>
+#include <qurable/webhooks/idempotency/redis_store.hpp>
 #endif
 
 #if defined(QW_WITH_SIGNATURE)
-#if __has_include(<qurable/webhooks/signature.hpp>)
-#include <qurable/webhooks/signature.hpp>
+#if __has_include(<qurable/webhooks/auth/standard_webhooks.hpp>)
+#include <qurable/webhooks/auth/standard_webhooks.hpp>
 
 #include <chrono>
 #define QW_HAVE_SIGNATURE_HEADER 1
@@ -46,7 +46,7 @@ int check_signature(const std::string& body) {
   if (verifier.verify("msg_1", "1714000000", *signature, body + " ", now)) return fail("a changed body verified");
   std::printf("signature component: ok\n");
 #else
-  // <qurable/webhooks/signature.hpp> is not there yet: at least prove that libcrypto is linked.
+  // <qurable/webhooks/auth/standard_webhooks.hpp> is not there yet: at least prove that libcrypto is linked.
   static_cast<void>(body);
   if (OpenSSL_version(OPENSSL_VERSION) == nullptr) return fail("OpenSSL_version returned null");
   std::printf("signature component: linked (no signature.hpp)\n");

@@ -22,13 +22,13 @@
 
 #include <simdjson.h>
 
-#include "../coupon_events.hpp"
+#include "../events/coupon_events.hpp"
 #include "../error.hpp"
-#include "../event_envelope.hpp"
-#include "../event_type.hpp"
-#include "../json.hpp"
-#include "../member_created.hpp"
-#include "../timestamp.hpp"
+#include "../events/event_envelope.hpp"
+#include "../events/event_type.hpp"
+#include "../events/json.hpp"
+#include "../events/member_created.hpp"
+#include "../events/timestamp.hpp"
 
 namespace qurable::webhooks::detail {
 

@@ -11,9 +11,14 @@
 
 #include <simdjson.h>
 
-#include "json_writer.hpp"
+#include "../../detail/json_writer.hpp"
 
-namespace qurable::webhooks::detail {
+namespace qurable::webhooks::testing::detail {
+
+using webhooks::detail::write_json_double;
+using webhooks::detail::write_json_integer;
+using webhooks::detail::write_json_string;
+
 
 struct json_member;
 
@@ -247,4 +252,4 @@ inline std::string remove_json_node(json_node& root, std::string_view pointer) {
   return "the parent is neither an object nor an array";
 }
 
-}  // namespace qurable::webhooks::detail
+}  // namespace qurable::webhooks::testing::detail

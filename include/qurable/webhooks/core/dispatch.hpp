@@ -14,9 +14,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "coupon_events.hpp"
-#include "event_envelope.hpp"
-#include "member_created.hpp"
+#include "../events/coupon_events.hpp"
+#include "../events/event_envelope.hpp"
+#include "../events/member_created.hpp"
 #include "parser.hpp"
 
 namespace qurable::webhooks {

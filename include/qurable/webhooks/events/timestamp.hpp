@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "error.hpp"
+#include "../error.hpp"
 
 namespace qurable::webhooks {
 

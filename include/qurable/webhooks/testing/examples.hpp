@@ -1,10 +1,14 @@
 #pragma once
-// The platform's documented example events, byte for byte as in tests/fixtures/*.json (a test checks that they
-// still match). Embedded so that the test kit needs no files at run time.
+// The platform's documented example events, exactly as its documentation shows them (pretty-printed), byte for byte
+// as in tests/fixtures/*.json (a test checks that they still match). Embedded so that the test kit needs no files.
 
 #include <string_view>
 
-namespace qurable::webhooks::detail::example_events {
+#include "../events/event_type.hpp"
+
+namespace qurable::webhooks::testing {
+
+namespace examples {
 
 inline constexpr std::string_view member_created = R"json({
   "event": {
@@ -247,4 +251,17 @@ inline constexpr std::string_view coupon_code_used = R"json({
 }
 )json";
 
-}  // namespace qurable::webhooks::detail::example_events
+}  // namespace examples
+
+// The example of a known type; empty for event_type::unknown.
+constexpr std::string_view example(event_type type) noexcept {
+  switch (type) {
+    case event_type::member_created: return examples::member_created;
+    case event_type::coupon_code_assigned: return examples::coupon_code_assigned;
+    case event_type::coupon_code_used: return examples::coupon_code_used;
+    case event_type::unknown: break;
+  }
+  return {};
+}
+
+}  // namespace qurable::webhooks::testing

@@ -26,7 +26,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "idempotency.hpp"
+#include "store.hpp"
 
 #ifndef QURABLE_WEBHOOKS_DETAIL_EXCEPTIONS
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)

@@ -13,8 +13,9 @@
 // answering it with HTTP 401 is the receiver's job. Objects are immutable after construction, so one instance can
 // serve concurrent requests.
 
-#include "qurable/webhooks/detail/base64.hpp"
-#include "qurable/webhooks/detail/crypto.hpp"
+#include "../detail/base64.hpp"
+#include "../detail/crypto.hpp"
+#include "../http/headers.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -153,33 +154,6 @@ constexpr bool any_v1_signature(std::string_view header, F&& f) {
     if (entry.substr(0, v1.size()) == v1 && f(entry.substr(v1.size()))) return true;
   }
   return false;
-}
-
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
-
-// Normalises what a header lookup returns; absent and empty both become an empty view.
-template <class T>
-std::string_view header_value(const T& value) noexcept {
-  if constexpr (is_optional<T>::value) {
-    return value ? header_value(*value) : std::string_view{};
-  } else if constexpr (std::is_same_v<T, std::nullptr_t>) {
-    return {};
-  } else if constexpr (std::is_pointer_v<T>) {
-    if (value == nullptr) return {};
-    if constexpr (std::is_convertible_v<T, std::string_view>) {
-      return std::string_view(value);  // a C string
-    } else {
-      return header_value(*value);  // e.g. const std::string* from a map lookup
-    }
-  } else {
-    static_assert(std::is_convertible_v<const T&, std::string_view>,
-                  "header(name) must return S, std::optional<S> or a pointer to S, where S converts to "
-                  "std::string_view");
-    return std::string_view(value);
-  }
 }
 
 }  // namespace detail
@@ -370,19 +344,23 @@ class authenticator {
   // as received.
   template <class HeaderLookup>
   verify_result verify(HeaderLookup&& header, std::string_view body) const {
-    if (const auto* v = std::get_if<standard_webhooks_verifier>(&impl_)) {
-      auto&& id = header(standard_webhooks_header::id);
-      auto&& timestamp = header(standard_webhooks_header::timestamp);
-      auto&& signature = header(standard_webhooks_header::signature);
-      return v->verify(detail::header_value(id), detail::header_value(timestamp), detail::header_value(signature),
-                       body);
+    if constexpr (!std::is_same_v<std::decay_t<HeaderLookup>, header_lookup>) {
+      // header_lookup calls through const; this forwarder lets a mutable lookup be used as well.
+      const auto forward = [&header](std::string_view name) -> decltype(auto) { return header(name); };
+      return verify(header_lookup(forward), body);
+    } else {
+      if (const auto* v = std::get_if<standard_webhooks_verifier>(&impl_)) {
+        const std::string_view id = header(standard_webhooks_header::id).value_or(std::string_view{});
+        const std::string_view timestamp = header(standard_webhooks_header::timestamp).value_or(std::string_view{});
+        const std::string_view signature = header(standard_webhooks_header::signature).value_or(std::string_view{});
+        return v->verify(id, timestamp, signature, body);
+      }
+      if (const auto* v = std::get_if<shared_secret_verifier>(&impl_)) {
+        return v->verify(header(std::string_view(v->header_name())).value_or(std::string_view{}));
+      }
+      if (kind() == authentication_kind::disabled) return {verify_reason::ok, "verification disabled"};
+      return detail::failure(verify_reason::not_configured);
     }
-    if (const auto* v = std::get_if<shared_secret_verifier>(&impl_)) {
-      auto&& value = header(std::string_view(v->header_name()));
-      return v->verify(detail::header_value(value));
-    }
-    if (kind() == authentication_kind::disabled) return {verify_reason::ok, "verification disabled"};
-    return detail::failure(verify_reason::not_configured);
   }
 
  private:

@@ -11,12 +11,12 @@
 
 #include <simdjson.h>
 
-#include "coupon_events.hpp"
-#include "detail/decoder.hpp"
-#include "error.hpp"
-#include "event_envelope.hpp"
-#include "event_type.hpp"
-#include "member_created.hpp"
+#include "../events/coupon_events.hpp"
+#include "../detail/decoder.hpp"
+#include "../error.hpp"
+#include "../events/event_envelope.hpp"
+#include "../events/event_type.hpp"
+#include "../events/member_created.hpp"
 
 namespace qurable::webhooks {
 

@@ -25,12 +25,12 @@
 
 #include <simdjson.h>
 
-#include "dispatch.hpp"
-#include "idempotency.hpp"
-#include "outcome.hpp"
-#include "parser.hpp"
-#include "receive.hpp"
-#include "receiver.hpp"
+#include "../core/dispatch.hpp"
+#include "../idempotency/store.hpp"
+#include "../core/outcome.hpp"
+#include "../core/parser.hpp"
+#include "../core/receive.hpp"
+#include "../http/receiver.hpp"
 
 namespace qurable::webhooks {
 

@@ -20,29 +20,12 @@
 #include <utility>
 #include <vector>
 
-#include "detail/example_events.hpp"
-#include "detail/json_edit.hpp"
-#include "event_type.hpp"
+#include "examples.hpp"
+#include "detail/json_tree.hpp"
+#include "../detail/text.hpp"
+#include "../events/event_type.hpp"
 
 namespace qurable::webhooks::testing {
-
-// The documented example of each event type, exactly as the platform's documentation shows it (pretty-printed).
-namespace examples {
-inline constexpr std::string_view member_created = detail::example_events::member_created;
-inline constexpr std::string_view coupon_code_assigned = detail::example_events::coupon_code_assigned;
-inline constexpr std::string_view coupon_code_used = detail::example_events::coupon_code_used;
-}  // namespace examples
-
-// The example of a known type; empty for event_type::unknown.
-constexpr std::string_view example(event_type type) noexcept {
-  switch (type) {
-    case event_type::member_created: return examples::member_created;
-    case event_type::coupon_code_assigned: return examples::coupon_code_assigned;
-    case event_type::coupon_code_used: return examples::coupon_code_used;
-    case event_type::unknown: break;
-  }
-  return {};
-}
 
 // Edits a JSON document through JSON Pointers and writes it back as compact JSON. Edits chain; the first one that
 // fails (a malformed pointer, a missing parent...) is recorded in error() and later edits still apply, so a test
@@ -175,16 +158,7 @@ class headers {
   bool empty() const noexcept { return fields_.empty(); }
 
  private:
-  static bool same_name(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      char x = a[i], y = b[i];
-      if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-      if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-      if (x != y) return false;
-    }
-    return true;
-  }
+  static bool same_name(std::string_view a, std::string_view b) noexcept { return webhooks::detail::iequals(a, b); }
 
   std::vector<value_type> fields_;
 };

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "signature.hpp"
-#include "testing.hpp"
+#include "../auth/standard_webhooks.hpp"
+#include "event_builder.hpp"
 
 namespace qurable::webhooks::testing {
 

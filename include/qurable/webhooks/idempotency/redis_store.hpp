@@ -40,7 +40,7 @@
 #define QURABLE_WEBHOOKS_DETAIL_SIGPIPE_GUARD 1
 #endif
 
-#include "idempotency.hpp"
+#include "store.hpp"
 #include "memory_store.hpp"
 
 namespace qurable::webhooks {

@@ -1,0 +1,220 @@
+#pragma once
+// What receiver and async_receiver share: the checks before parsing, idempotency, and outcomes into responses.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <simdjson.h>
+
+#include "../auth/authentication.hpp"
+#include "../core/dispatch.hpp"
+#include "../core/outcome.hpp"
+#include "../core/parser.hpp"
+#include "../core/receive.hpp"
+#include "../http/headers.hpp"
+#include "../http/options.hpp"
+#include "../http/response.hpp"
+#include "../idempotency/store.hpp"
+#include "text.hpp"
+
+namespace qurable::webhooks {
+
+namespace detail {
+
+// "application/json", in any case, with optional parameters ("; charset=utf-8"). A charset other than UTF-8 is
+// refused: the parser reads UTF-8 only, and a body declared otherwise would be misread rather than rejected.
+constexpr bool is_json_media_type(std::string_view value) noexcept {
+  std::size_t semicolon = value.find(';');
+  if (!iequals(trim_ows(value.substr(0, semicolon)), "application/json")) return false;
+  while (semicolon != std::string_view::npos) {
+    value.remove_prefix(semicolon + 1);
+    semicolon = value.find(';');
+    const std::string_view parameter = trim_ows(value.substr(0, semicolon));
+    const std::size_t equals = parameter.find('=');
+    if (equals == std::string_view::npos) continue;  // empty or malformed parameter: not ours to police
+    if (!iequals(trim_ows(parameter.substr(0, equals)), "charset")) continue;
+    std::string_view charset = trim_ows(parameter.substr(equals + 1));
+    if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') {
+      charset = charset.substr(1, charset.size() - 2);
+    }
+    if (!iequals(charset, "utf-8") && !iequals(charset, "utf8")) return false;
+  }
+  return true;
+}
+
+// The raw bytes of a body: std::string, std::string_view, simdjson::padded_string(_view), a C string.
+template <class Body>
+std::string_view body_bytes(const Body& body) noexcept {
+  if constexpr (std::is_convertible_v<const Body&, const char*>) {
+    return std::string_view(body);
+  } else {
+    return std::string_view(body.data(), body.size());
+  }
+}
+
+// Parses in place when the body type can promise padding (see parser.hpp), with one copy otherwise.
+template <class Body>
+parse_result parse_body(parser& p, const Body& body) {
+  if constexpr (std::is_same_v<Body, std::string> || std::is_same_v<Body, simdjson::padded_string_view>) {
+    return p.parse(body);
+  } else if constexpr (std::is_same_v<Body, simdjson::padded_string>) {
+    return p.parse(simdjson::padded_string_view(body));
+  } else {
+    return p.parse(body_bytes(body));
+  }
+}
+
+// The outcome's views point into a parser that goes back to a pool (or to a worker) when handle() returns, so the
+// caller gets copies kept per thread. Reused: no allocation once they have grown to the longest key seen.
+inline void keep_event_ids(outcome& out) {
+  thread_local std::string event_type;
+  thread_local std::string loyalty_event_key;
+  event_type.assign(out.event_type.data(), out.event_type.size());
+  loyalty_event_key.assign(out.loyalty_event_key.data(), out.loyalty_event_key.size());
+  out.event_type = event_type;
+  out.loyalty_event_key = loyalty_event_key;
+}
+
+inline outcome make_outcome(outcome_kind kind, int status, std::string_view message = {},
+                            error_code code = error_code::none) {
+  outcome out;
+  out.kind = kind;
+  out.http_status = status;
+  out.code = code;
+  out.message.assign(message.data(), message.size());
+  return out;
+}
+
+inline void set_event_ids(outcome& out, const event& e) noexcept {
+  out.event_type = e.envelope().event_type;
+  out.loyalty_event_key = e.envelope().loyalty_event_key;
+}
+
+// What receiver and async_receiver share: the checks before parsing, idempotency, and turning outcomes into
+// responses (running the dead-letter hook on the way).
+class receiver_core {
+ public:
+  receiver_core(authentication auth, receiver_options options) : auth_(std::move(auth)), options_(std::move(options)) {
+    const auto seconds = options_.retry_after.count();
+    retry_after_ = std::to_string(seconds < 0 ? 0 : seconds);
+  }
+
+  const receiver_options& options() const noexcept { return options_; }
+
+  std::optional<response> check_content_length(std::optional<std::size_t> declared) const {
+    if (!declared || *declared <= options_.parser.max_body_size) return std::nullopt;
+    return too_large("the declared Content-Length is larger than max_body_size");
+  }
+
+  // The 413 for a chunked body that outgrew max_body_size while it arrived.
+  response body_too_large() const { return too_large("the body is larger than max_body_size"); }
+
+  // Method, size, Content-Type, authentication: everything before parsing. Empty when the request passes.
+  std::optional<response> screen(std::string_view method, const header_lookup& headers, std::string_view body) const {
+    if (method != "POST") {  // methods are case-sensitive (RFC 9110)
+      return respond(make_outcome(outcome_kind::method_not_allowed, 405, "only POST is allowed"), body);
+    }
+    if (body.size() > options_.parser.max_body_size) {
+      return respond(make_outcome(outcome_kind::rejected, 413, "the body is larger than max_body_size",
+                                  error_code::body_too_large),
+                     body);
+    }
+    const std::optional<std::string_view> type = headers("content-type");
+    if (!type || !is_json_media_type(*type)) {
+      return respond(make_outcome(outcome_kind::unsupported_media_type, 415,
+                                  type ? "Content-Type is not application/json" : "no Content-Type header"),
+                     body);
+    }
+    const auth_result auth = auth_.verify(headers, body);
+    if (!auth.ok) {
+      outcome out = make_outcome(outcome_kind::unauthorized, 401);
+      out.message.reserve(auth.reason.size() + 2 + auth.message.size());
+      out.message.append(auth.reason.data(), auth.reason.size())
+          .append(": ")
+          .append(auth.message.data(), auth.message.size());
+      return respond(std::move(out), body);
+    }
+    return std::nullopt;
+  }
+
+  // The idempotency key: the event's loyaltyEventKey, or for an event without one the hash of its exact bytes
+  // (body_key(); only byte-identical redeliveries are recognised). `fallback` holds the latter.
+  static std::string_view idempotency_key(const event& e, std::string_view body, std::string& fallback) {
+    const std::string_view key = e.envelope().loyalty_event_key;
+    if (!key.empty()) return key;
+    fallback = body_key(body);
+    return fallback;
+  }
+
+  // The answer when the store did not hand us the key; empty for `acquired`.
+  static std::optional<outcome> unless_acquired(reserve_status status, const event& e) {
+    std::optional<outcome> out;
+    switch (status) {
+      case reserve_status::acquired: return out;
+      case reserve_status::already_processed: out = make_outcome(outcome_kind::duplicate, 200); break;
+      case reserve_status::in_flight:
+        // 503 + Retry-After rather than 409: "come back later" is what 503 means to every HTTP client, while a
+        // 4xx reads as "your request is wrong" and some senders do not retry 4xx at all. By the time the platform
+        // retries, the first delivery has committed (the retry is then a duplicate, 200) or released (it runs).
+        out = make_outcome(outcome_kind::in_flight, 503, "this event is being processed by another request");
+        break;
+      case reserve_status::store_error:
+        out = make_outcome(outcome_kind::store_unavailable, 503, "the idempotency store could not answer");
+        break;
+    }
+    set_event_ids(*out, e);
+    return out;
+  }
+
+  // After the handler ran: commit unless it failed (then release, so the platform's retry runs it again).
+  static void finish(reservation& held, outcome& out) {
+    if (out.kind == outcome_kind::handler_failed) {
+      (void)held.release();
+    } else if (const store_status s = held.commit(); s != store_status::ok) {
+      // Still a success: the event was processed. Only the record of it is missing, so a redelivery may run again.
+      out.message = "processed, but the idempotency store did not record it (";
+      out.message += to_string(s);
+      out.message += "): a redelivery would run the handler again";
+    }
+  }
+
+  static bool goes_to_dead_letter(outcome_kind kind) noexcept {
+    switch (kind) {
+      case outcome_kind::rejected:
+      case outcome_kind::handler_failed:
+      case outcome_kind::unauthorized:
+      case outcome_kind::method_not_allowed:
+      case outcome_kind::unsupported_media_type:
+      case outcome_kind::store_unavailable: return true;
+      default: return false;
+    }
+  }
+
+  void report(std::string_view body, const outcome& out) const {
+    if (options_.dead_letter && goes_to_dead_letter(out.kind)) options_.dead_letter(body, out);
+  }
+
+  response respond(outcome&& out, std::string_view body) const {
+    report(body, out);
+    keep_event_ids(out);
+    return response_builder::make(std::move(out), retry_after_);
+  }
+
+ private:
+  // A 413 for a body that was not (or not wholly) read: the dead-letter hook gets an empty body.
+  response too_large(std::string_view message) const {
+    return respond(make_outcome(outcome_kind::rejected, 413, message, error_code::body_too_large), {});
+  }
+
+  authentication auth_;
+  receiver_options options_;
+  std::string retry_after_;
+};
+
+}  // namespace detail
+
+}  // namespace qurable::webhooks

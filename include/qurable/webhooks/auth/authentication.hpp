@@ -30,7 +30,8 @@ auth_result to_auth_result(const R& result) {
   } else if constexpr (std::is_same_v<R, bool>) {
     return result ? auth_result{true, "ok", {}} : auth_result{false, "rejected", "authentication failed"};
   } else {
-    // The shape of signature.hpp's verify_result: ok(), an enum `reason` with a to_string() found by ADL, `message`.
+    // The shape of standard_webhooks.hpp's verify_result: ok(), an enum `reason` with a to_string() found by ADL,
+    // `message`.
     return {static_cast<bool>(result.ok()), to_string(result.reason), std::string_view(result.message)};
   }
 }
@@ -45,14 +46,14 @@ struct has_verify_member<Verifier, std::void_t<decltype(std::declval<const Verif
 }  // namespace detail
 
 // How requests are authenticated. There is no default on purpose: a receiver is built with one of
-//   authentication::with(qurable::webhooks::authenticator::standard_webhooks(...))  // signature.hpp (OpenSSL)
+//   authentication::with(qurable::webhooks::authenticator::standard_webhooks(...))  // standard_webhooks.hpp (OpenSSL)
 //   authentication::with(my_check)        // anything with verify(headers, body), or callable as (headers, body)
 //   authentication::none_i_know_what_i_am_doing()  // accepts every request: local tests, or an authenticating proxy
 // Verifiers are called concurrently from request threads, through a const reference, and must not throw.
 class authentication {
  public:
   // `verifier.verify(const header_lookup&, std::string_view body) const`, or `verifier(headers, body)`, returning
-  // bool, auth_result, or a result shaped like signature.hpp's verify_result (ok(), reason, message).
+  // bool, auth_result, or a result shaped like standard_webhooks.hpp's verify_result (ok(), reason, message).
   template <class Verifier>
   static authentication with(Verifier verifier) {
     using V = std::decay_t<Verifier>;

@@ -13,7 +13,7 @@ enum class outcome_kind : unsigned char {
   unhandled,       // valid event, no handler for its type (or an unknown type)    → 200: retrying cannot help
   rejected,        // the body is not an acceptable event                           → 4xx: retrying cannot help
   handler_failed,  // the handler failed                                            → 500: the platform retries
-  // Added by the HTTP receiver (receiver.hpp, async_receiver.hpp); receive() never returns these.
+  // Added by the HTTP receiver (http/receiver.hpp, queue/async_receiver.hpp); receive() never returns these.
   duplicate,               // already processed (idempotency store): handler not called → 200
   accepted,                // validated and queued for a worker (async_receiver)    → 202
   unauthorized,            // authentication failed; the reason is in `message` only → 401

@@ -1,8 +1,8 @@
 #pragma once
-// Thin RAII wrappers over the few libcrypto calls signature.hpp needs: streaming HMAC-SHA256 (so the signed content
-// "id.timestamp.body" never has to be concatenated into a buffer), one-shot SHA-256, and a key buffer that is wiped
-// when released. OpenSSL 3 uses EVP_MAC because every HMAC_CTX function is deprecated there (and -Werror would
-// reject them); OpenSSL 1.1, LibreSSL and BoringSSL have no EVP_MAC and use HMAC_CTX.
+// Thin RAII wrappers over the few libcrypto calls auth/standard_webhooks.hpp needs: streaming HMAC-SHA256 (so the
+// signed content "id.timestamp.body" never has to be concatenated into a buffer), one-shot SHA-256, and a key buffer
+// that is wiped when released. OpenSSL 3 uses EVP_MAC because every HMAC_CTX function is deprecated there (and -Werror
+// would reject them); OpenSSL 1.1, LibreSSL and BoringSSL have no EVP_MAC and use HMAC_CTX.
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -1,7 +1,7 @@
 #pragma once
 // A test kit for integrators' own tests: the platform's documented example events, a builder that edits them into
 // new bodies (another eventType, a missing field, a value of the wrong type...), and request headers to hand to a
-// receiver. Core only (simdjson); the Standard Webhooks signer is in signature_testing.hpp (OpenSSL).
+// receiver. Core only (simdjson); the Standard Webhooks signer is in signing.hpp (OpenSSL).
 //
 //   namespace qwt = qurable::webhooks::testing;
 //   const std::string body = qwt::event_builder(qwt::examples::coupon_code_used)
@@ -20,10 +20,10 @@
 #include <utility>
 #include <vector>
 
-#include "examples.hpp"
-#include "detail/json_tree.hpp"
 #include "../detail/text.hpp"
 #include "../events/event_type.hpp"
+#include "detail/json_tree.hpp"
+#include "examples.hpp"
 
 namespace qurable::webhooks::testing {
 

@@ -1,6 +1,7 @@
 #pragma once
 // The test kit's Standard Webhooks signer: the headers the platform would send with a signed delivery. Needs the
-// signature component (link qurable::webhooks_signature, which brings OpenSSL); the rest of the kit is testing.hpp.
+// signature component (link qurable::webhooks_signature, which brings OpenSSL); the rest of the kit is
+// event_builder.hpp.
 //
 //   const std::string body = qwt::event_builder(qwt::examples::member_created).body();
 //   auto r = my_receiver.handle("POST", qwt::signed_headers(body, secret), body);   // passes authentication

@@ -46,7 +46,9 @@ class QurableWebhooksConan(ConanFile):
         if self.options.with_openssl:
             self.requires("openssl/[>=1.1 <4]", transitive_headers=True)
         if self.options.with_redis:
-            self.requires("hiredis/[>=1.0 <2]", transitive_headers=True)
+            # 0.14 too: the CMake side and redis_store.hpp support it, and it is what Debian 12 ships (a
+            # [platform_requires] hiredis/0.14.1 has to satisfy this range).
+            self.requires("hiredis/[>=0.14 <2]", transitive_headers=True)
 
     def package_id(self):
         # The same headers whatever the settings and options: one package. The options still decide, at

@@ -44,12 +44,12 @@ endif()
 string(APPEND _qw_pkg_cache "set(CMAKE_FIND_USE_PACKAGE_REGISTRY OFF CACHE BOOL \"\")\n")
 
 # _qw_packaging_test(<name> STEP install|project [SOURCE_DIR d] [PREFIX p] [INSTALL_FROM build] [BUILD] [RUN exe]
-#                    [RUN_ARGS ...] [CONFIGURE_ARGS ...] [EXPECT_FAILURE regex]
+#                    [RUN_ARGS ...] [CONFIGURE_ARGS ...] [EXPECT_FAILURE regex] [EXPECT_OUTPUT regex]
 #                    [FIXTURES_SETUP f] [FIXTURES_REQUIRED f...])
 # Registers the ctest test packaging.<name>, working in ${_qw_pkg_dir}/<name>.
 function(_qw_packaging_test name)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "BUILD"
-    "STEP;SOURCE_DIR;PREFIX;INSTALL_FROM;RUN;EXPECT_FAILURE;FIXTURES_SETUP"
+    "STEP;SOURCE_DIR;PREFIX;INSTALL_FROM;RUN;EXPECT_FAILURE;EXPECT_OUTPUT;FIXTURES_SETUP"
     "RUN_ARGS;CONFIGURE_ARGS;FIXTURES_REQUIRED")
   set(_dir "${_qw_pkg_dir}/${name}")
 
@@ -69,7 +69,7 @@ function(_qw_packaging_test name)
       "QW_INITIAL_CACHE;${_dir}.cache.cmake" "QW_EXE_SUFFIX;${CMAKE_EXECUTABLE_SUFFIX}"
       "QW_SOURCE_DIR;${ARG_SOURCE_DIR}" "QW_BINARY_DIR;${_dir}" "QW_PREFIX;${ARG_PREFIX}"
       "QW_INSTALL_FROM;${ARG_INSTALL_FROM}" "QW_BUILD;${ARG_BUILD}" "QW_RUN;${ARG_RUN}"
-      "QW_EXPECT_FAILURE;${ARG_EXPECT_FAILURE}")
+      "QW_EXPECT_FAILURE;${ARG_EXPECT_FAILURE}" "QW_EXPECT_OUTPUT;${ARG_EXPECT_OUTPUT}")
     list(GET _pair 0 _name)
     list(SUBLIST _pair 1 -1 _value)  # an empty value gives an empty list
     string(APPEND _settings "set(${_name} [==[${_value}]==])\n")
@@ -132,6 +132,11 @@ if(_qw_has_redis)
     PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_WITH_REDIS=ON BUILD RUN qw_consumer RUN_ARGS "${_qw_fixture}"
     FIXTURES_REQUIRED qurable_packaging_prefix)
 endif()
+if(_qw_has_signature AND _qw_has_redis)
+  _qw_packaging_test(find_package.all STEP project SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/consumer"
+    PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_WITH_SIGNATURE=ON -DQW_WITH_REDIS=ON BUILD RUN qw_consumer
+    RUN_ARGS "${_qw_fixture}" FIXTURES_REQUIRED qurable_packaging_prefix)
+endif()
 _qw_packaging_test(find_package.components STEP project SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components"
   PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=${_qw_has_signature} -DQW_EXPECT_REDIS=${_qw_has_redis}
     -DQW_VERSION=${PROJECT_VERSION}
@@ -169,3 +174,24 @@ _qw_packaging_test(core_only.require_redis STEP project
 # 4. A parent project using add_subdirectory on the source tree (no installation involved).
 _qw_packaging_test(add_subdirectory STEP project SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/parent"
   CONFIGURE_ARGS "-DQW_SOURCE_DIR=${PROJECT_SOURCE_DIR}" BUILD RUN qw_parent RUN_ARGS "${_qw_fixture}")
+
+# 5. The component options (cmake/QurableComponentOption.cmake), on the source tree: a component switched ON whose
+#    library is missing fails the configure with a message naming the package; the default (AUTO) configures without
+#    it. "Missing" is CMAKE_DISABLE_FIND_PACKAGE_<package>, which makes find_package() find nothing whatever is
+#    installed. Configure only (a second or two each).
+set(_qw_pkg_configure_only
+  -DQURABLE_WEBHOOKS_BUILD_TESTS=OFF -DQURABLE_WEBHOOKS_BUILD_EXAMPLES=OFF -DQURABLE_WEBHOOKS_BUILD_BENCH=OFF
+  -DQURABLE_WEBHOOKS_BUILD_FUZZERS=OFF -DQURABLE_WEBHOOKS_INSTALL=ON)
+_qw_packaging_test(option.auto_without_libraries STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}"
+  CONFIGURE_ARGS ${_qw_pkg_configure_only} -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON
+    -DCMAKE_DISABLE_FIND_PACKAGE_hiredis=ON
+  EXPECT_OUTPUT "OpenSSL not found, so qurable::webhooks_signature is not provided.*hiredis not found, so qurable::webhooks_redis is not provided")
+_qw_packaging_test(option.openssl_on_without_openssl STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}"
+  CONFIGURE_ARGS ${_qw_pkg_configure_only} -DQURABLE_WEBHOOKS_WITH_OPENSSL=ON -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON
+  EXPECT_FAILURE "QURABLE_WEBHOOKS_WITH_OPENSSL is ON but the package OpenSSL was not found")
+_qw_packaging_test(option.redis_on_without_hiredis STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}"
+  CONFIGURE_ARGS ${_qw_pkg_configure_only} -DQURABLE_WEBHOOKS_WITH_REDIS=ON -DCMAKE_DISABLE_FIND_PACKAGE_hiredis=ON
+  EXPECT_FAILURE "QURABLE_WEBHOOKS_WITH_REDIS is ON but the package hiredis was not found")
+_qw_packaging_test(option.bad_value STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}"
+  CONFIGURE_ARGS ${_qw_pkg_configure_only} -DQURABLE_WEBHOOKS_WITH_REDIS=maybe
+  EXPECT_FAILURE "QURABLE_WEBHOOKS_WITH_REDIS='maybe': expected AUTO, ON or OFF")

@@ -22,6 +22,8 @@ else()
   )
 endif()
 
+# A feature asked for passes ON, which makes its library required (the configure fails naming the package rather
+# than installing without the component); one not asked for passes OFF. See cmake/QurableComponentOption.cmake.
 vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
   FEATURES
     openssl QURABLE_WEBHOOKS_WITH_OPENSSL

@@ -10,7 +10,8 @@
 #           QW_SOURCE_DIR + QW_BINARY_DIR + QW_CONFIGURE_ARGS (a nested configure of the source tree, then install)
 # project:  QW_SOURCE_DIR, QW_BINARY_DIR (emptied first), QW_CONFIGURE_ARGS,
 #           QW_BUILD (build it), QW_RUN (name of an executable to run after the build) and QW_RUN_ARGS,
-#           QW_EXPECT_FAILURE (a regex: the configure must fail and print it)
+#           QW_EXPECT_FAILURE (a regex: the configure must fail and print it),
+#           QW_EXPECT_OUTPUT (a regex: the configure must succeed and print it)
 cmake_minimum_required(VERSION 3.16)
 
 if(NOT QW_SETTINGS OR NOT EXISTS "${QW_SETTINGS}")
@@ -90,6 +91,12 @@ if(QW_EXPECT_FAILURE)
 endif()
 
 qw_run("configure" ${_configure})
+if(QW_EXPECT_OUTPUT)
+  if(NOT qw_last_output MATCHES "${QW_EXPECT_OUTPUT}")
+    message(FATAL_ERROR "the configure succeeded, but without saying '${QW_EXPECT_OUTPUT}'")
+  endif()
+  message(STATUS "the configure said '${QW_EXPECT_OUTPUT}', as expected")
+endif()
 if(QW_BUILD)
   qw_run("build" "${QW_CMAKE}" --build "${QW_BINARY_DIR}" ${_build_config_args})
 endif()

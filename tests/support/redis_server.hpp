@@ -42,7 +42,19 @@ class raw_client {
     timeval tv{};
     tv.tv_sec = 2;
     context_ = redisConnectUnixWithTimeout(socket.c_str(), tv);
-    if (context_ == nullptr || context_->err != 0) throw std::runtime_error("raw_client: cannot connect to " + socket);
+    if (context_ == nullptr || context_->err != 0) {
+      redisFree(context_);
+      throw std::runtime_error("raw_client: cannot connect to " + socket);
+    }
+  }
+  raw_client(const std::string& host, int port) {
+    timeval tv{};
+    tv.tv_sec = 2;
+    context_ = redisConnectWithTimeout(host.c_str(), port, tv);
+    if (context_ == nullptr || context_->err != 0) {
+      redisFree(context_);
+      throw std::runtime_error("raw_client: cannot connect to " + host + ":" + std::to_string(port));
+    }
   }
   ~raw_client() { redisFree(context_); }
   raw_client(const raw_client&) = delete;
@@ -67,16 +79,25 @@ class raw_client {
   redisContext* context_ = nullptr;
 };
 
-// A redis-server child process on a unix socket: without persistence, or with the append-only file (appendfsync
-// always) when `aof` is set, so that a restart keeps what was confirmed.
+// A redis-server child process: without persistence, or with the append-only file (appendfsync always) when `aof`
+// is set, so that a restart keeps what was confirmed. On a unix socket in a fresh directory under /tmp by default;
+// with `port` set, on 127.0.0.1:port instead, and with `data_dir` set, in that directory (emptied first).
 class redis_server {
  public:
-  explicit redis_server(std::string executable, std::string pid_dir, bool aof = false)
-      : executable_(std::move(executable)), pid_dir_(std::move(pid_dir)), aof_(aof) {
-    char dir[] = "/tmp/qw-redis-XXXXXX";  // short: a unix socket path is limited to ~100 bytes
-    if (mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = dir;
-    socket_ = dir_ + "/redis.sock";
+  explicit redis_server(std::string executable, std::string pid_dir, bool aof = false, std::string data_dir = {},
+                        int port = 0)
+      : executable_(std::move(executable)), pid_dir_(std::move(pid_dir)), aof_(aof), port_(port) {
+    if (data_dir.empty()) {
+      char dir[] = "/tmp/qw-redis-XXXXXX";  // short: a unix socket path is limited to ~100 bytes
+      if (mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp failed");
+      dir_ = dir;
+    } else {
+      dir_ = std::move(data_dir);
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_, ignored);
+      std::filesystem::create_directories(dir_);
+    }
+    if (port_ == 0) socket_ = dir_ + "/redis.sock";
     start();
   }
   ~redis_server() {
@@ -89,28 +110,20 @@ class redis_server {
   redis_server& operator=(const redis_server&) = delete;
 
   const std::string& socket() const { return socket_; }
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_; }
+  pid_t pid() const { return pid_; }
 
   void start() {
     if (pid_ > 0) return;
-    const std::vector<std::string> args = {executable_,
-                                           "--port",
-                                           "0",
-                                           "--unixsocket",
-                                           socket_,
-                                           "--unixsocketperm",
-                                           "700",
-                                           "--save",
-                                           "",
-                                           "--appendonly",
-                                           aof_ ? "yes" : "no",
-                                           "--appendfsync",
-                                           "always",
-                                           "--daemonize",
-                                           "no",
-                                           "--dir",
-                                           dir_,
-                                           "--logfile",
-                                           dir_ + "/redis.log"};
+    std::vector<std::string> args = {executable_, "--port", std::to_string(port_)};
+    if (port_ == 0) {
+      args.insert(args.end(), {"--unixsocket", socket_, "--unixsocketperm", "700"});
+    } else {
+      args.insert(args.end(), {"--bind", "127.0.0.1"});
+    }
+    args.insert(args.end(), {"--save", "", "--appendonly", aof_ ? "yes" : "no", "--appendfsync", "always",
+                             "--daemonize", "no", "--dir", dir_, "--logfile", dir_ + "/redis.log"});
     std::vector<char*> argv;
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -164,7 +177,9 @@ class redis_server {
       }
       timeval tv{};
       tv.tv_usec = 200'000;
-      if (redisContext* c = redisConnectUnixWithTimeout(socket_.c_str(), tv)) {
+      redisContext* c = port_ == 0 ? redisConnectUnixWithTimeout(socket_.c_str(), tv)
+                                   : redisConnectWithTimeout("127.0.0.1", port_, tv);
+      if (c != nullptr) {
         const bool up = c->err == 0;
         redisFree(c);
         if (up) return;
@@ -177,6 +192,7 @@ class redis_server {
   std::string executable_;
   std::string pid_dir_;
   bool aof_ = false;
+  int port_ = 0;
   std::string dir_;
   std::string socket_;
   pid_t pid_ = -1;

@@ -22,3 +22,10 @@ add_test(NAME redis_store_tests.cleanup
   COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/redis_cleanup.sh" "${_qw_redis_pid_dir}")
 set_tests_properties(redis_store_tests PROPERTIES FIXTURES_REQUIRED qurable_redis_server TIMEOUT 120 LABELS redis)
 set_tests_properties(redis_store_tests.cleanup PROPERTIES FIXTURES_CLEANUP qurable_redis_server LABELS redis)
+
+# The durable hand-off on Redis Streams (queue/redis_stream_*.hpp): receiver, workers, dead letters, effects.
+qurable_add_test(redis_stream_tests SOURCES test_redis_stream.cpp LIBS qurable::webhooks_redis Threads::Threads)
+target_compile_definitions(redis_stream_tests PRIVATE
+  QURABLE_REDIS_SERVER="${QURABLE_REDIS_SERVER_EXECUTABLE}"
+  QURABLE_REDIS_PID_DIR="${_qw_redis_pid_dir}")
+set_tests_properties(redis_stream_tests PROPERTIES FIXTURES_REQUIRED qurable_redis_server TIMEOUT 120 LABELS redis)

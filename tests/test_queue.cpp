@@ -2,8 +2,8 @@
 #include "catch.hpp"
 #include "support/threads.hpp"
 
-#include <qurable/webhooks/queue/async_receiver.hpp>
 #include <qurable/webhooks/idempotency/memory_store.hpp>
+#include <qurable/webhooks/queue/async_receiver.hpp>
 #include <qurable/webhooks/testing/event_builder.hpp>
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -332,4 +333,60 @@ TEST_CASE("queue under concurrency: distinct and duplicate deliveries, each even
   CHECK(accepted == events);
   CHECK(duplicates == events * (threads - 1));
   CHECK(unexpected == 0);
+}
+
+TEST_CASE("a throwing dead-letter hook is contained: no terminate, no leaked slot, counted", "[queue]") {
+  qw::receiver_options options;
+  std::atomic<int> hook_calls{0};
+  options.dead_letter = [&hook_calls](std::string_view, const qw::outcome&) {
+    ++hook_calls;
+    throw std::runtime_error("the hook is broken");
+  };
+  qw::async_options queue;
+  queue.capacity = 2;
+  queue.workers = 1;
+  qw::async_receiver rx(qw::overloaded{[](const qw::member_created&) {
+                          return qw::handler_result::failure("always fails");  // → the hook, on the worker
+                        }},
+                        no_auth, options, queue);
+  // On the request path: rejected bodies, more of them than there are slots.
+  for (int i = 0; i < 5; ++i) CHECK(rx.handle("POST", qwt::json_headers(), std::string("{}")).status() == 422);
+  // On the worker thread: handler failures, more than capacity.
+  for (int i = 0; i < 5; ++i) {
+    CHECK(rx.handle("POST", qwt::json_headers(), qwt::examples::member_created).status() == 202);
+    REQUIRE(wait_idle(rx));
+  }
+  CHECK(rx.pending() == 0);
+  rx.shutdown();
+  CHECK(hook_calls == 10);
+  CHECK(rx.hook_failures() == 10);
+}
+
+TEST_CASE("time spent queued does not eat the lease: a redelivery accepted meanwhile does not run twice", "[queue]") {
+  qw::memory_store_options store_options;
+  store_options.lease = std::chrono::milliseconds(100);
+  qw::memory_store store(store_options);
+  qw::receiver_options options;
+  options.idempotency = &store;
+  qw::async_options queue;
+  queue.workers = 1;  // the event waits behind a slow one
+  gate slow_entered, slow_release;
+  std::atomic<int> used_runs{0};
+  qw::async_receiver rx(qw::overloaded{[&](const qw::member_created&) {
+                                         slow_entered.open();
+                                         slow_release.wait();
+                                       },
+                                       [&](const qw::coupon_code_used&) { ++used_runs; }},
+                        no_auth, options, queue);
+  REQUIRE(rx.handle("POST", qwt::json_headers(), qwt::examples::member_created).status() == 202);
+  slow_entered.wait();
+  const std::string used(qwt::examples::coupon_code_used);
+  REQUIRE(rx.handle("POST", qwt::json_headers(), used).status() == 202);
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));  // its lease runs out while it is queued
+  // The platform retries (say, a timeout on its side): the key is free again, so it is accepted and queued too.
+  REQUIRE(rx.handle("POST", qwt::json_headers(), used).status() == 202);
+  slow_release.open();
+  REQUIRE(wait_idle(rx));
+  rx.shutdown();
+  CHECK(used_runs == 1);
 }

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "support/redis_server.hpp"
 
 namespace qw = qurable::webhooks;
 namespace qwt = qurable::webhooks::testing;
@@ -43,157 +44,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct reply {
-  int type = 0;
-  long long integer = 0;
-  std::string text;
-};
-
-// A plain hiredis connection, to look at and change what the store cannot: the keys themselves, CONFIG.
-class raw_client {
- public:
-  explicit raw_client(const std::string& socket) {
-    timeval tv{};
-    tv.tv_sec = 2;
-    context_ = redisConnectUnixWithTimeout(socket.c_str(), tv);
-    if (context_ == nullptr || context_->err != 0) throw std::runtime_error("raw_client: cannot connect to " + socket);
-  }
-  ~raw_client() { redisFree(context_); }
-  raw_client(const raw_client&) = delete;
-  raw_client& operator=(const raw_client&) = delete;
-
-  reply run(const std::vector<std::string>& args) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    for (const std::string& a : args) {
-      argv.push_back(a.c_str());
-      lengths.push_back(a.size());
-    }
-    auto* r = static_cast<redisReply*>(
-        redisCommandArgv(context_, static_cast<int>(args.size()), argv.data(), lengths.data()));
-    if (r == nullptr) throw std::runtime_error("raw_client: no reply");
-    reply out{r->type, r->integer, r->str != nullptr ? std::string(r->str, r->len) : std::string()};
-    freeReplyObject(r);
-    return out;
-  }
-
- private:
-  redisContext* context_ = nullptr;
-};
-
-// A redis-server child process on a unix socket, without persistence.
-class redis_server {
- public:
-  redis_server() {
-    char dir[] = "/tmp/qw-redis-XXXXXX";  // short: a unix socket path is limited to ~100 bytes
-    if (mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = dir;
-    socket_ = dir_ + "/redis.sock";
-    start();
-  }
-  ~redis_server() {
-    stop(SIGKILL);
-    std::remove(socket_.c_str());
-    std::remove((dir_ + "/redis.log").c_str());
-    rmdir(dir_.c_str());
-    std::remove(record_file().c_str());
-  }
-  redis_server(const redis_server&) = delete;
-  redis_server& operator=(const redis_server&) = delete;
-
-  const std::string& socket() const { return socket_; }
-
-  void start() {
-    if (pid_ > 0) return;
-    const std::vector<std::string> args = {QURABLE_REDIS_SERVER,
-                                           "--port",
-                                           "0",
-                                           "--unixsocket",
-                                           socket_,
-                                           "--unixsocketperm",
-                                           "700",
-                                           "--save",
-                                           "",
-                                           "--appendonly",
-                                           "no",
-                                           "--daemonize",
-                                           "no",
-                                           "--dir",
-                                           dir_,
-                                           "--logfile",
-                                           dir_ + "/redis.log"};
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    const pid_t parent = getpid();
-    const pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-#if defined(__linux__)
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // if this program dies, so does its server
-      if (getppid() != parent) _exit(127);
-#else
-      (void)parent;
-#endif
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    pid_ = pid;
-    record_pid();
-    wait_until_ready();
-  }
-
-  // SIGTERM: a clean shutdown; SIGKILL: a crash.
-  void stop(int signal_number = SIGTERM) {
-    if (pid_ <= 0) return;
-    kill(pid_, signal_number);
-    if (signal_number != SIGKILL) kill(pid_, SIGCONT);  // a paused server must run to handle SIGTERM
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    record_pid();
-  }
-
-  void pause() { kill(pid_, SIGSTOP); }
-  void resume() { kill(pid_, SIGCONT); }
-
- private:
-  // QURABLE_REDIS_PID_DIR/<directory name>: "<server pid, 0 when stopped> <directory>", for the cleanup fixture.
-  std::string record_file() const {
-    return std::string(QURABLE_REDIS_PID_DIR) + "/" + dir_.substr(dir_.rfind('/') + 1);
-  }
-
-  void record_pid() {
-    mkdir(QURABLE_REDIS_PID_DIR, 0755);
-    std::ofstream(record_file()) << (pid_ > 0 ? pid_ : 0) << ' ' << dir_ << '\n';
-  }
-
-  void wait_until_ready() {
-    for (int i = 0; i < 500; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw std::runtime_error("redis-server exited at startup; see " + dir_ + "/redis.log");
-      }
-      timeval tv{};
-      tv.tv_usec = 200'000;
-      if (redisContext* c = redisConnectUnixWithTimeout(socket_.c_str(), tv)) {
-        const bool up = c->err == 0;
-        redisFree(c);
-        if (up) return;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    throw std::runtime_error("redis-server did not accept connections within 5 s");
-  }
-
-  std::string dir_;
-  std::string socket_;
-  pid_t pid_ = -1;
-};
+using qtest::raw_client;
+using qtest::redis_server;
 
 redis_server& server() {
-  static redis_server s;
+  static redis_server s(QURABLE_REDIS_SERVER, QURABLE_REDIS_PID_DIR);
   return s;
 }
 

@@ -7,13 +7,22 @@
 // of the body and the parser that read it, and both stay where they are until a worker has dispatched the event,
 // so the views the handler sees point into them (no second parse, no copy of the decoded event).
 //
-// The trade-off: once 202 is sent the platform considers the event delivered. A handler that fails on the worker
-// can no longer get it retried; the failure goes to the dead-letter hook (with the exact body) and its reservation
-// is released. Events queued in memory are lost if the process dies before they run. Use it when handler latency
-// matters more than that, or put a durable queue behind the dead-letter hook.
+// NOT DURABLE. Once 202 is sent the platform considers the event delivered, but the event is only in this process'
+// memory: if the process dies (crash, OOM kill, SIGKILL, a deploy that does not drain) before a worker ran it, it is
+// lost. A handler that fails on the worker can no longer get it retried either; the failure goes to the dead-letter
+// hook (with the exact body) and its reservation is released. When losing an acknowledged event is not acceptable,
+// use the durable hand-off on Redis Streams instead (queue/redis_stream_receiver.hpp and redis_stream_worker.hpp:
+// 202 only once Redis has the event, workers in any number of processes, retries and a dead-letter stream).
+//
+// User code is contained: a dead-letter hook that throws is counted (hook_failures()), never kills a worker thread
+// or leaks a queue slot; a throwing handler is a handler failure, as with the synchronous receiver. The idempotency
+// reservation taken on the request thread is renewed when a worker starts the event (released and taken again), so
+// time spent waiting in the queue does not eat the lease: the lease only has to cover the handler itself.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -26,11 +35,12 @@
 #include <simdjson.h>
 
 #include "../core/dispatch.hpp"
-#include "../idempotency/store.hpp"
 #include "../core/outcome.hpp"
 #include "../core/parser.hpp"
 #include "../core/receive.hpp"
+#include "../detail/contained_call.hpp"
 #include "../http/receiver.hpp"
+#include "../idempotency/store.hpp"
 
 namespace qurable::webhooks {
 
@@ -66,7 +76,7 @@ template <class Visitor>
 class async_receiver {
  public:
   async_receiver(Visitor visitor, authentication auth, receiver_options options = {}, async_options queue = {})
-      : visitor_(std::move(visitor)), core_(std::move(auth), std::move(options)) {
+      : visitor_(std::move(visitor)), core_(std::move(auth), contain(std::move(options), hook_failures_)) {
     const std::size_t capacity = queue.capacity == 0 ? 1 : queue.capacity;
     const std::size_t workers = queue.workers == 0 ? 1 : queue.workers;
     slots_.reserve(capacity);
@@ -104,18 +114,14 @@ class async_receiver {
     const header_lookup lookup(headers);
     if (std::optional<response> refused = core_.screen(method, lookup, raw)) return std::move(*refused);
 
-    detail::async_slot* slot = take_slot();
-    if (slot == nullptr) return core_.respond(refusal(), raw);
+    slot_guard slot(*this, take_slot());
+    if (!slot) return core_.respond(refusal(), raw);
 
     // The owned copy, with the padding simdjson needs, so the parser reads it in place.
     slot->body.reserve(raw.size() + simdjson::SIMDJSON_PADDING);
     slot->body.assign(raw.data(), raw.size());
     const parse_result parsed = slot->json.parse(slot->body);
-    if (!parsed) {
-      response r = core_.respond(detail::rejected(parsed.error()), raw);
-      put_back(slot);
-      return r;
-    }
+    if (!parsed) return core_.respond(detail::rejected(parsed.error()), raw);
     slot->parsed = &*parsed;
 
     if (idempotency_store* store = core_.options().idempotency) {
@@ -123,9 +129,7 @@ class async_receiver {
           detail::receiver_core::idempotency_key(*slot->parsed, slot->body, slot->fallback_key);
       slot->held.emplace(*store, key);
       if (std::optional<outcome> answer = detail::receiver_core::unless_acquired(slot->held->status(), *slot->parsed)) {
-        response r = core_.respond(std::move(*answer), raw);
-        put_back(slot);
-        return r;
+        return core_.respond(std::move(*answer), raw);
       }
     }
 
@@ -136,15 +140,11 @@ class async_receiver {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!stopping_) {
-        ring_[(head_ + queued_) % ring_.size()] = slot;
+        ring_[(head_ + queued_) % ring_.size()] = slot.hand_off();
         ++queued_;
-        slot = nullptr;
       }
     }
-    if (slot != nullptr) {  // shutdown() started while this request was being checked
-      put_back(slot);
-      return core_.respond(refusal(), raw);
-    }
+    if (slot) return core_.respond(refusal(), raw);  // shutdown() started while this request was being checked
     ready_.notify_one();
     return r;
   }
@@ -169,7 +169,50 @@ class async_receiver {
     return slots_.size() - free_.size();
   }
 
+  // Dead-letter hook calls that threw (each was contained: counted, and the work went on).
+  std::uint64_t hook_failures() const noexcept { return hook_failures_.load(std::memory_order_relaxed); }
+
  private:
+  // Owns a taken slot until it is queued (hand_off) and puts it back otherwise, whatever path the request takes.
+  class slot_guard {
+   public:
+    slot_guard(async_receiver& owner, detail::async_slot* slot) noexcept : owner_(owner), slot_(slot) {}
+    ~slot_guard() {
+      if (slot_ != nullptr) owner_.put_back(slot_);
+    }
+    slot_guard(const slot_guard&) = delete;
+    slot_guard& operator=(const slot_guard&) = delete;
+
+    explicit operator bool() const noexcept { return slot_ != nullptr; }
+    detail::async_slot* operator->() const noexcept { return slot_; }
+    detail::async_slot* hand_off() noexcept {
+      detail::async_slot* s = slot_;
+      slot_ = nullptr;
+      return s;
+    }
+
+   private:
+    async_receiver& owner_;
+    detail::async_slot* slot_;
+  };
+
+  static receiver_options contain(receiver_options options, std::atomic<std::uint64_t>& failures) {
+    options.dead_letter = detail::contained_hook(std::move(options.dead_letter), failures);
+    return options;
+  }
+
+  // The reservation was taken when the delivery arrived; the queue wait may have eaten its lease. Release it and
+  // take it again, so the handler gets a whole lease. Empty when the event may run; otherwise the outcome to
+  // report instead (processed or taken over by another delivery meanwhile: nothing to do here).
+  std::optional<outcome> renew(detail::async_slot& slot) {
+    if (!slot.held || !slot.held->acquired()) return std::nullopt;
+    (void)slot.held->release();
+    slot.held.reset();
+    const std::string_view key = detail::receiver_core::idempotency_key(*slot.parsed, slot.body, slot.fallback_key);
+    slot.held.emplace(*core_.options().idempotency, key);
+    return detail::receiver_core::unless_acquired(slot.held->status(), *slot.parsed);
+  }
+
   outcome refusal() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return detail::make_outcome(outcome_kind::overloaded, 503,
@@ -202,13 +245,19 @@ class async_receiver {
         head_ = (head_ + 1) % ring_.size();
         --queued_;
       }
+      slot_guard guard(*this, slot);
+      if (std::optional<outcome> skipped = renew(*slot)) {
+        // Another delivery holds or finished it. Reported only when the store failed (the event is not run).
+        core_.report(slot->body, *skipped);
+        continue;
+      }
       outcome out = detail::from_dispatch(*slot->parsed, dispatch(*slot->parsed, visitor_));
       if (slot->held) detail::receiver_core::finish(*slot->held, out);
       core_.report(slot->body, out);  // handler_failed: the 202 is sent, so this is where the failure goes
-      put_back(slot);
     }
   }
 
+  std::atomic<std::uint64_t> hook_failures_{0};  // before core_: its contained hook counts here
   const Visitor visitor_;
   detail::receiver_core core_;
 

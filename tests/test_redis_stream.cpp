@@ -1,0 +1,323 @@
+// The durable hand-off on Redis Streams against a real redis-server (started by this program, see
+// support/redis_server.hpp): the receiver answers 202 only after XADD, 503 when Redis cannot take the event; workers
+// in a consumer group process each event once, claim what a dead worker left pending, dead-letter after
+// max_attempts, and apply queued Redis effects atomically with the commit. Every wait is bounded.
+#include <qurable/webhooks/idempotency/redis_store.hpp>
+#include <qurable/webhooks/queue/redis_stream_receiver.hpp>
+#include <qurable/webhooks/queue/redis_stream_worker.hpp>
+
+#include <qurable/webhooks/testing/event_builder.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catch.hpp"
+#include "support/redis_server.hpp"
+
+namespace qw = qurable::webhooks;
+namespace qwt = qurable::webhooks::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+qtest::redis_server& server() {
+  static qtest::redis_server s(QURABLE_REDIS_SERVER, QURABLE_REDIS_PID_DIR);
+  return s;
+}
+
+// Every test gets keys of its own.
+qw::redis_stream_options stream_for(std::string_view test) {
+  static std::atomic<int> counter{0};
+  const std::string prefix = "qwstream:" + std::to_string(++counter) + ":" + std::string(test) + ":";
+  qw::redis_stream_options o;
+  o.connection.unix_socket = server().socket();
+  o.connection.command_timeout = 1s;
+  o.stream = prefix + "stream";
+  o.dead_letter_stream = prefix + "dead";
+  o.key_prefix = prefix + "key:";
+  o.group = "workers";
+  return o;
+}
+
+qw::redis_worker_options fast_worker(std::string consumer) {
+  qw::redis_worker_options w;
+  w.consumer = std::move(consumer);
+  w.block = 50ms;
+  w.visibility_timeout = 300ms;
+  w.max_attempts = 3;
+  return w;
+}
+
+std::string event_body(std::string_view key) {
+  return qwt::event_builder(qwt::examples::member_created).loyalty_event_key(key).body();
+}
+
+const qw::authentication no_auth = qw::authentication::none_i_know_what_i_am_doing();
+
+// Counts handler runs per loyaltyEventKey; fails the keys listed in `failing`; queues an INCR of `counter_key`.
+struct counting_handler {
+  struct state {
+    std::mutex mutex;
+    std::map<std::string, int> runs;
+    std::vector<std::string> failing;
+    std::string counter_key;
+  };
+  state* s;
+
+  qw::handler_result operator()(const qw::event_envelope& e) const {
+    const std::string key(e.loyalty_event_key);
+    {
+      std::lock_guard<std::mutex> lock(s->mutex);
+      ++s->runs[key];
+      for (const std::string& f : s->failing) {
+        if (f == key) return qw::handler_result::failure("told to fail");
+      }
+    }
+    if (!s->counter_key.empty()) qw::redis_effects::current().command({"INCR", s->counter_key});
+    return qw::handler_result::success();
+  }
+};
+
+template <class Worker>
+void poll_until(Worker& worker, const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < until) (void)worker.poll();
+}
+
+long long integer(qtest::raw_client& raw, const std::vector<std::string>& command) { return raw.run(command).integer; }
+
+}  // namespace
+
+TEST_CASE("stream receiver: 202 after XADD with the body byte for byte; invalid bodies are not appended",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("receiver");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+
+  const std::string body = event_body("ev_r1");
+  qwt::headers h = qwt::json_headers();
+  h.set("webhook-id", "msg_1");
+  const qw::response r = receiver.handle("POST", h, body);
+  CHECK(r.status() == 202);
+  CHECK(r.outcome().kind == qw::outcome_kind::accepted);
+  CHECK(r.outcome().loyalty_event_key == "ev_r1");
+  REQUIRE(integer(raw, {"XLEN", o.stream}) == 1);
+
+  // XRANGE through hiredis directly: the body field must equal what was posted.
+  redisContext* c = redisConnectUnix(server().socket().c_str());
+  REQUIRE(c != nullptr);
+  auto* range = static_cast<redisReply*>(redisCommand(c, "XRANGE %s - +", o.stream.c_str()));
+  REQUIRE(range != nullptr);
+  REQUIRE(range->elements == 1);
+  const redisReply& fields = *range->element[0]->element[1];
+  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::body) == body);
+  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::webhook_id) == "msg_1");
+  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::event_key) == "ev_r1");
+  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::event_type) == "member-created");
+  CHECK_FALSE(qw::detail::stream_entry_field(fields, qw::stream_field::received_ms).empty());
+  freeReplyObject(range);
+  redisFree(c);
+
+  CHECK(receiver.handle("POST", qwt::json_headers(), std::string("{\"event\":")).status() == 400);
+  CHECK(receiver.handle("GET", qwt::json_headers(), body).status() == 405);
+  CHECK(integer(raw, {"XLEN", o.stream}) == 1);
+}
+
+TEST_CASE("stream receiver: 503 + Retry-After when Redis cannot take the event; a throwing hook is contained",
+          "[redis][stream][down]") {
+  qw::redis_stream_options o = stream_for("down");
+  o.connection.unix_socket = "/tmp/qw-no-such-redis.sock";
+  o.connection.connect_timeout = 200ms;
+  qw::receiver_options ro;
+  int hook_calls = 0;
+  ro.dead_letter = [&hook_calls](std::string_view, const qw::outcome&) {
+    ++hook_calls;
+    throw std::runtime_error("hook broke");
+  };
+  qw::redis_stream_receiver receiver(no_auth, ro, o);
+  const qw::response r = receiver.handle("POST", qwt::json_headers(), event_body("ev_down"));
+  CHECK(r.status() == 503);
+  CHECK(r.outcome().kind == qw::outcome_kind::store_unavailable);
+  REQUIRE(r.headers().size() == 1);
+  CHECK(r.headers()[0].name == "Retry-After");
+  CHECK(hook_calls == 1);
+  CHECK(receiver.hook_failures() == 1);
+  CHECK_FALSE(receiver.last_error().empty());
+}
+
+TEST_CASE("stream worker: each event once, duplicates acknowledged, effects applied with the commit, stream drained",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("once");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  counting_handler::state st;
+  st.counter_key = o.key_prefix + "counter";
+
+  for (const char* key : {"ev_a", "ev_b", "ev_a", "ev_c", "ev_b"}) {
+    REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body(key)).status() == 202);
+  }
+  qw::redis_stream_worker<counting_handler> w1(counting_handler{&st}, o, fast_worker("w1"));
+  qw::redis_stream_worker<counting_handler> w2(counting_handler{&st}, o, fast_worker("w2"));
+  poll_until(w1, [&] {
+    (void)w2.poll();
+    return integer(raw, {"XLEN", o.stream}) == 0;
+  });
+  CHECK(integer(raw, {"XLEN", o.stream}) == 0);
+  CHECK(st.runs.size() == 3);
+  for (const auto& [key, runs] : st.runs) CHECK(runs == 1);
+  CHECK(w1.stats().processed + w2.stats().processed == 3);
+  CHECK(w1.stats().duplicates + w2.stats().duplicates == 2);
+  CHECK(raw.run({"GET", st.counter_key}).text == "3");  // one INCR per event, none for the duplicates
+  CHECK(raw.run({"GET", o.key_prefix + "ev_a"}).text.rfind("done:", 0) == 0);
+  CHECK(raw.run({"XPENDING", o.stream, "workers"}).type == REDIS_REPLY_ARRAY);
+  CHECK(integer(raw, {"HLEN", o.stream + ":attempts"}) == 0);
+
+  // A redis_store on the same prefix sees the workers' records (one layout).
+  qw::redis_store_options so;
+  so.unix_socket = server().socket();
+  so.key_prefix = o.key_prefix;
+  qw::redis_store store(so);
+  CHECK(store.reserve("ev_b").status == qw::reserve_status::already_processed);
+}
+
+TEST_CASE("stream worker: a failing handler is retried, then dead-lettered with its body; no effect is applied",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("dead");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  counting_handler::state st;
+  st.failing = {"ev_bad"};
+  st.counter_key = o.key_prefix + "counter";
+  const std::string bad = event_body("ev_bad");
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), bad).status() == 202);
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_good")).status() == 202);
+
+  qw::redis_worker_options wo = fast_worker("w");
+  std::vector<std::string> dead_bodies;
+  wo.dead_letter = [&dead_bodies](std::string_view body, const qw::outcome& out) {
+    dead_bodies.emplace_back(body);
+    CHECK(out.kind == qw::outcome_kind::handler_failed);
+    throw std::runtime_error("the hook throws: contained");
+  };
+  std::vector<std::string> lines;
+  wo.log = [&lines](std::string_view line) { lines.emplace_back(line); };
+  qw::redis_stream_worker<counting_handler> worker(counting_handler{&st}, o, wo);
+  poll_until(worker, [&] { return integer(raw, {"XLEN", o.dead_letter_stream}) == 1; });
+
+  CHECK(st.runs["ev_bad"] == 3);  // max_attempts
+  CHECK(st.runs["ev_good"] == 1);
+  CHECK(worker.stats().failed == 3);
+  CHECK(worker.stats().dead_lettered == 1);
+  CHECK(worker.stats().hook_failures == 1);
+  REQUIRE(dead_bodies.size() == 1);
+  CHECK(dead_bodies[0] == bad);
+  CHECK_FALSE(lines.empty());
+  CHECK(raw.run({"GET", st.counter_key}).text == "1");  // only ev_good's INCR
+  CHECK(integer(raw, {"XLEN", o.stream}) == 0);
+  CHECK(raw.run({"EXISTS", o.key_prefix + "ev_bad"}).integer == 0);  // released: a replay can run it again
+
+  redisContext* c = redisConnectUnix(server().socket().c_str());
+  REQUIRE(c != nullptr);
+  auto* range = static_cast<redisReply*>(redisCommand(c, "XRANGE %s - +", o.dead_letter_stream.c_str()));
+  REQUIRE(range != nullptr);
+  REQUIRE(range->elements == 1);
+  const redisReply& fields = *range->element[0]->element[1];
+  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::body) == bad);
+  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::outcome) == "handler_failed");
+  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::error) == "told to fail");
+  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::attempts) == "3");
+  freeReplyObject(range);
+  redisFree(c);
+}
+
+TEST_CASE("stream worker: entries a dead worker left pending are claimed after the visibility timeout",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("claim");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  counting_handler::state st;
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_orphan")).status() == 202);
+
+  // A worker that reads the entry and dies before acknowledging it.
+  raw.run({"XGROUP", "CREATE", o.stream, "workers", "0", "MKSTREAM"});
+  REQUIRE(raw.run({"XREADGROUP", "GROUP", "workers", "dead", "COUNT", "10", "STREAMS", o.stream, ">"}).type ==
+          REDIS_REPLY_ARRAY);
+
+  qw::redis_stream_worker<counting_handler> live(counting_handler{&st}, o, fast_worker("live"));
+  const auto start = std::chrono::steady_clock::now();
+  poll_until(live, [&] { return integer(raw, {"XLEN", o.stream}) == 0; });
+  CHECK(std::chrono::steady_clock::now() - start >= 250ms);  // not before it was idle for visibility_timeout
+  CHECK(st.runs["ev_orphan"] == 1);
+  CHECK(live.stats().processed == 1);
+}
+
+TEST_CASE("stream worker: an entry whose runs crashed the worker max_attempts times is dead-lettered unrun",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("crashloop");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_poison")).status() == 202);
+  raw.run({"XGROUP", "CREATE", o.stream, "workers", "0", "MKSTREAM"});
+  const qtest::reply read =
+      raw.run({"XREADGROUP", "GROUP", "workers", "dead", "COUNT", "10", "STREAMS", o.stream, ">"});
+  REQUIRE(read.type == REDIS_REPLY_ARRAY);
+  redisContext* c = redisConnectUnix(server().socket().c_str());
+  REQUIRE(c != nullptr);
+  auto* range = static_cast<redisReply*>(redisCommand(c, "XRANGE %s - +", o.stream.c_str()));
+  REQUIRE(range != nullptr);
+  REQUIRE(range->elements == 1);
+  const std::string id(range->element[0]->element[0]->str, range->element[0]->element[0]->len);
+  freeReplyObject(range);
+  redisFree(c);
+  raw.run({"HSET", o.stream + ":attempts", id, "3"});  // three earlier runs died with their worker
+
+  counting_handler::state st;
+  qw::redis_stream_worker<counting_handler> live(counting_handler{&st}, o, fast_worker("live"));
+  poll_until(live, [&] { return integer(raw, {"XLEN", o.dead_letter_stream}) == 1; });
+  CHECK(integer(raw, {"XLEN", o.dead_letter_stream}) == 1);
+  CHECK(st.runs.count("ev_poison") == 0);
+  CHECK(live.stats().dead_lettered == 1);
+}
+
+TEST_CASE("stream: after a Redis restart the first request and the workers succeed on fresh connections",
+          "[redis][stream][down]") {
+  const qw::redis_stream_options o = stream_for("restart");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_before")).status() == 202);
+  qw::redis_store_options so;
+  so.unix_socket = server().socket();
+  so.key_prefix = o.key_prefix + "store:";
+  qw::redis_store store(so);
+  const qw::reserve_result held = store.reserve("k0");
+  REQUIRE(held.status == qw::reserve_status::acquired);
+
+  server().stop(SIGTERM);
+  server().start();  // no persistence in this server: the stream is gone, the pooled connections are stale
+
+  // The pooled connection is dead; the call is retried once on a fresh one instead of answering 503.
+  CHECK(receiver.handle("POST", qwt::json_headers(), event_body("ev_after")).status() == 202);
+  CHECK(store.reserve("k1").status == qw::reserve_status::acquired);
+
+  counting_handler::state st;
+  qw::redis_stream_worker<counting_handler> worker(counting_handler{&st}, o, fast_worker("w"));
+  qtest::raw_client raw(server().socket());
+  poll_until(worker, [&] { return st.runs.count("ev_after") == 1 && integer(raw, {"XLEN", o.stream}) == 0; });
+  CHECK(st.runs["ev_after"] == 1);
+
+  // Stale worker connection: restart again, the next poll works at once.
+  server().stop(SIGKILL);
+  server().start();
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_third")).status() == 202);
+  const std::uint64_t errors = worker.stats().redis_errors;
+  qtest::raw_client raw2(server().socket());
+  poll_until(worker, [&] { return st.runs.count("ev_third") == 1 && integer(raw2, {"XLEN", o.stream}) == 0; });
+  CHECK(st.runs["ev_third"] == 1);
+  CHECK(worker.stats().redis_errors == errors);
+}

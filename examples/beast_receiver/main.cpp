@@ -49,6 +49,7 @@
 #include <qurable/webhooks/idempotency/memory_store.hpp>
 
 #include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
+#include "../common/http_guard.hpp"       // framing and content coding, checked from the header
 
 namespace qw = qurable::webhooks;
 namespace beast = boost::beast;
@@ -59,7 +60,9 @@ using tcp = net::ip::tcp;
 namespace {
 
 // From examples/common/example_support.hpp.
-using qurable_examples::append;
+using qurable_examples::check_framing;
+using qurable_examples::framing_headers;
+using qurable_examples::framing_refusal;
 using qurable_examples::log_line;
 using qurable_examples::loyalty_handlers;
 using qurable_examples::parse_number;
@@ -100,19 +103,40 @@ void log_response(const request& req, const qw::response& answer) {
 struct endpoint_context {
   const loyalty_receiver& webhooks;
   std::string path;
+  std::chrono::seconds request_timeout;  // a whole request, headers and body, from its first byte
+  std::chrono::seconds idle_timeout;     // a keep-alive connection waiting for its next request
+  std::size_t max_connections;           // open at once; more are closed as soon as accepted
+  std::atomic<std::size_t> connections{0};
 };
 
 // One connection: read a request's header, check it, read its body, answer, and again while the client keeps the
 // connection alive. Everything runs on the connection's strand.
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket&& socket, const endpoint_context& context) : stream_(std::move(socket)), context_(context) {}
+  session(tcp::socket&& socket, endpoint_context& context) : stream_(std::move(socket)), context_(context) {
+    ++context_.connections;
+  }
+  ~session() { --context_.connections; }
 
   void start() {
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read_header, shared_from_this()));
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::wait_for_request, shared_from_this()));
   }
 
  private:
+  // Waits for the first bytes of the next request, for the idle timeout at most; then the request's own deadline runs.
+  void wait_for_request() {
+    if (buffer_.size() > 0) return read_header();  // pipelined
+    stream_.expires_after(context_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t size) {
+    if (ec) return;  // idle too long, or closed by the client
+    buffer_.commit(size);
+    read_header();
+  }
+
   void read_header() {
     parser_.emplace();
     parser_->header_limit(16 * 1024);
@@ -120,17 +144,38 @@ class session : public std::enable_shared_from_this<session> {
     // instead of our 413. It is set in on_header, once the receiver has checked the declared length. (Not
     // boost::none: Beast 1.74 compares the declared length with the optional, and any length exceeds "none".)
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    stream_.expires_after(std::chrono::seconds(30));
+    // One deadline for the header and the body: a client trickling either is cut off when it passes.
+    stream_.expires_after(context_.request_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
 
   void on_header(beast::error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream) return close();
-    if (ec) return;  // timeout, reset, malformed request: drop the connection
+    if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
+      return refuse(400, R"({"outcome":"bad_request","message":"malformed request"})");  // incl. bad Content-Length
+    }
+    if (ec) return;  // timeout, reset: drop the connection
     request& req = parser_->get();
     const std::string_view target = to_std(req.target());
     if (target.substr(0, target.find('?')) != context_.path) return not_found();
+
+    // Framing and content coding, from the header (examples/common/http_guard.hpp): Beast never decompresses, but a
+    // compressed body would fail the signature or the parse only after being read.
+    framing_headers framing;
+    for (const auto& field : req) {
+      if (beast::iequals(field.name_string(), "Content-Length"))
+        framing.content_length.push_back(to_std(field.value()));
+      if (beast::iequals(field.name_string(), "Transfer-Encoding")) {
+        framing.transfer_encoding.push_back(to_std(field.value()));
+      }
+      if (beast::iequals(field.name_string(), "Content-Encoding")) {
+        framing.content_encoding.push_back(to_std(field.value()));
+      }
+    }
+    if (const std::optional<framing_refusal> refused = check_framing(framing)) {
+      return refuse(refused->status, refused->body, refused->header_name, refused->header_value);
+    }
 
     std::optional<std::size_t> declared;
     if (const auto length = parser_->content_length()) {
@@ -187,6 +232,22 @@ class session : public std::enable_shared_from_this<session> {
     http::async_write(stream_, response_, beast::bind_front_handler(&session::on_write, shared_from_this(), close));
   }
 
+  // Answers from the header (or a malformed request) and closes: where the next request starts is not known.
+  void refuse(int status, std::string_view body, std::string_view header_name = {},
+              std::string_view header_value = {}) {
+    log_line("request ", to_std(parser_->get().method_string()), " ", to_std(parser_->get().target()), " -> ", status,
+             " refused (", body, ")");
+    response_ = {};
+    response_.version(11);
+    response_.result(static_cast<unsigned>(status));
+    response_.set(http::field::content_type, "application/json");
+    if (!header_name.empty()) response_.set(to_beast(header_name), to_beast(header_value));
+    response_.body().assign(body.data(), body.size());
+    response_.keep_alive(false);
+    response_.prepare_payload();
+    http::async_write(stream_, response_, beast::bind_front_handler(&session::on_write, shared_from_this(), true));
+  }
+
   void not_found() {
     response_ = {};
     response_.version(parser_->get().version());
@@ -201,7 +262,7 @@ class session : public std::enable_shared_from_this<session> {
   void on_write(bool close, beast::error_code ec, std::size_t) {
     if (ec) return;
     if (close) return this->close();
-    read_header();  // keep-alive: the next request on this connection
+    wait_for_request();  // keep-alive: the next request on this connection
   }
 
   // Ends the connection after the last response. The client may still be sending a body we chose not to read (a
@@ -224,7 +285,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   beast::tcp_stream stream_;
-  const endpoint_context& context_;
+  endpoint_context& context_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::empty_body> continue_;
@@ -235,7 +296,7 @@ class session : public std::enable_shared_from_this<session> {
 // Accepts connections and starts a session on its own strand for each.
 class listener : public std::enable_shared_from_this<listener> {
  public:
-  listener(net::io_context& io, const tcp::endpoint& at, const endpoint_context& context)
+  listener(net::io_context& io, const tcp::endpoint& at, endpoint_context& context)
       : io_(io), acceptor_(net::make_strand(io)), context_(context) {
     acceptor_.open(at.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
@@ -252,13 +313,21 @@ class listener : public std::enable_shared_from_this<listener> {
  private:
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted) return;  // closed: stopping
-    if (!ec) std::make_shared<session>(std::move(socket), context_)->start();
+    if (!ec && context_.connections >= context_.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);  // over the bound: closed at once, the client retries later
+    } else if (!ec) {
+      // Responses leave in one write already; TCP_NODELAY also covers "100 Continue" followed by the answer.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<session>(std::move(socket), context_)->start();
+    }
     accept();
   }
 
   net::io_context& io_;
   tcp::acceptor acceptor_;
-  const endpoint_context& context_;
+  endpoint_context& context_;
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -270,6 +339,9 @@ struct options {
   std::string path = "/webhooks";
   std::size_t max_body_bytes = qw::parser_options{}.max_body_size;
   int threads = 2;
+  int request_timeout_s = 10;
+  int idle_timeout_s = 5;
+  std::size_t max_connections = 1024;
   std::vector<std::string> fail_once;
 };
 
@@ -277,6 +349,7 @@ void usage(std::FILE* to) {
   std::fprintf(
       to,
       "usage: beast_receiver [--host HOST] [--port PORT] [--path PATH] [--threads N] [--max-body-bytes N]\n"
+      "                      [--request-timeout-s S] [--idle-timeout-s S] [--max-connections N]\n"
       "                      [--fail-once LOYALTY_EVENT_KEY]...\n"
       "\n"
       "  --host HOST        address to listen on (default 127.0.0.1)\n"
@@ -284,6 +357,9 @@ void usage(std::FILE* to) {
       "  --path PATH        the endpoint's path (default /webhooks)\n"
       "  --threads N        threads running the io_context, and so the handlers (default 2)\n"
       "  --max-body-bytes N largest body accepted, in bytes (default 1048576); larger is answered 413\n"
+      "  --request-timeout-s S  deadline for a whole request, headers and body (default 10)\n"
+      "  --idle-timeout-s S     how long an idle keep-alive connection is kept (default 5)\n"
+      "  --max-connections N    connections open at once; more are closed when accepted (default 1024)\n"
       "  --fail-once KEY    demo knob: the handler fails (500) the first delivery of the event with this\n"
       "                     loyaltyEventKey, as if a downstream service were down; the retry succeeds\n"
       "\n"
@@ -315,6 +391,11 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
       o.path = std::string(v);
     } else if (arg == "--threads" && value(v) && parse_number(v, o.threads) && o.threads > 0) {
     } else if (arg == "--max-body-bytes" && value(v) && parse_number(v, o.max_body_bytes) && o.max_body_bytes > 0) {
+    } else if (arg == "--request-timeout-s" && value(v) && parse_number(v, o.request_timeout_s) &&
+               o.request_timeout_s > 0 && o.request_timeout_s <= 3600) {
+    } else if (arg == "--idle-timeout-s" && value(v) && parse_number(v, o.idle_timeout_s) && o.idle_timeout_s > 0 &&
+               o.idle_timeout_s <= 3600) {
+    } else if (arg == "--max-connections" && value(v) && parse_number(v, o.max_connections) && o.max_connections > 0) {
     } else if (arg == "--fail-once" && value(v) && !v.empty()) {
       o.fail_once.emplace_back(v);
     } else {
@@ -356,7 +437,8 @@ int main(int argc, char** argv) {
   simulated_outage outage(o.fail_once);
   const loyalty_receiver webhooks(loyalty_handlers{&outage}, qw::authentication::with(std::move(auth)),
                                   receiver_options);
-  const endpoint_context context{webhooks, o.path};
+  endpoint_context context{webhooks, o.path, std::chrono::seconds(o.request_timeout_s),
+                           std::chrono::seconds(o.idle_timeout_s), o.max_connections};
 
   net::io_context io{o.threads};
   std::shared_ptr<listener> server;

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <cstdio>
@@ -39,13 +40,16 @@
 #include <qurable/webhooks/idempotency/memory_store.hpp>
 
 #include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
+#include "../common/http_guard.hpp"       // framing and content coding, checked from the header
 
 namespace qw = qurable::webhooks;
 
 namespace {
 
 // From examples/common/example_support.hpp.
-using qurable_examples::append;
+using qurable_examples::check_framing;
+using qurable_examples::framing_headers;
+using qurable_examples::framing_refusal;
 using qurable_examples::log_line;
 using qurable_examples::loyalty_handlers;
 using qurable_examples::parse_number;
@@ -69,11 +73,17 @@ struct civetweb_headers {
 struct endpoint_context {
   const loyalty_receiver& webhooks;
   std::string path;
+  std::chrono::milliseconds body_timeout;  // reading one request's body, on top of civetweb's header deadline
 };
 
-void send(mg_connection* conn, int status, std::string_view body, const qw::response* answer, bool close) {
+void send(mg_connection* conn, int status, std::string_view body, const qw::response* answer, bool close,
+          std::string_view extra_name = {}, std::string_view extra_value = {}) {
   mg_response_header_start(conn, status);
   mg_response_header_add(conn, "Content-Type", "application/json", -1);
+  if (!extra_name.empty()) {
+    mg_response_header_add(conn, std::string(extra_name).c_str(), extra_value.data(),
+                           static_cast<int>(extra_value.size()));
+  }
   if (answer != nullptr) {
     for (const qw::http_header& header : answer->headers()) {
       mg_response_header_add(conn, std::string(header.name).c_str(), header.value.data(),
@@ -104,6 +114,21 @@ bool expects_continue(const mg_connection* conn) {
          std::equal(expect, expect + 12, "100-continue", [](char a, char b) { return (a | 0x20) == (b | 0x20); });
 }
 
+// Before closing after an answer sent from the header. civetweb closes a connection whose body was not read, and
+// closing a socket with unread input makes the kernel reset it, which can destroy our answer before a client that
+// writes its whole body first reads it. So read and drop the body, up to a bound in bytes and in time; a client that
+// sent "Expect: 100-continue" never sends it (it got the answer instead of "100 Continue").
+void drain_before_close(mg_connection* conn, std::size_t max_body, std::chrono::milliseconds timeout) {
+  if (expects_continue(conn)) return;
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  char discard[16 * 1024];
+  std::size_t dropped = 0;
+  for (int n; dropped < 4 * max_body && std::chrono::steady_clock::now() < until &&
+              (n = mg_read(conn, discard, sizeof discard)) > 0;) {
+    dropped += static_cast<std::size_t>(n);
+  }
+}
+
 // Runs on civetweb's worker threads, one request at a time per thread.
 int on_webhook(mg_connection* conn, void* data) {
   const endpoint_context& context = *static_cast<const endpoint_context*>(data);
@@ -114,21 +139,33 @@ int on_webhook(mg_connection* conn, void* data) {
     return 404;
   }
 
+  // Framing and content coding, from the header (examples/common/http_guard.hpp): civetweb never decompresses, but a
+  // compressed body would fail the signature or the parse only after being read; conflicting or invalid framing must
+  // not be guessed at. Answered, then the connection is closed.
+  framing_headers framing;
+  for (int i = 0; i < request->num_headers; ++i) {
+    const mg_header& h = request->http_headers[i];
+    const std::string_view name = h.name;
+    if (qurable_examples::equals_ignoring_case(name, "Content-Length")) framing.content_length.emplace_back(h.value);
+    if (qurable_examples::equals_ignoring_case(name, "Transfer-Encoding")) {
+      framing.transfer_encoding.emplace_back(h.value);
+    }
+    if (qurable_examples::equals_ignoring_case(name, "Content-Encoding"))
+      framing.content_encoding.emplace_back(h.value);
+  }
+  if (const std::optional<framing_refusal> refused = check_framing(framing)) {
+    log_line("request ", request->request_method, " ", request->local_uri, " -> ", refused->status, " refused (",
+             refused->body, ")");
+    send(conn, refused->status, refused->body, nullptr, /*close=*/true, refused->header_name, refused->header_value);
+    drain_before_close(conn, webhooks.max_body_size(), context.body_timeout);
+    return refused->status;
+  }
+
   std::optional<std::size_t> declared;
   if (request->content_length >= 0) declared = static_cast<std::size_t>(request->content_length);
   if (std::optional<qw::response> refused = webhooks.check_content_length(declared)) {
     const int status = answer(conn, request, *refused, /*close=*/true);
-    // The body is not kept. civetweb closes a connection whose body was not read, and closing a socket with unread
-    // input makes the kernel reset it, which can destroy our answer before a client that writes its whole body
-    // first reads it. So read and drop the body, up to a bound; a client that sent "Expect: 100-continue" never
-    // sends it (it got the 413 instead of "100 Continue").
-    if (!expects_continue(conn)) {
-      char discard[16 * 1024];
-      std::size_t dropped = 0;
-      for (int n; dropped < 16 * webhooks.max_body_size() && (n = mg_read(conn, discard, sizeof discard)) > 0;) {
-        dropped += static_cast<std::size_t>(n);
-      }
-    }
+    drain_before_close(conn, webhooks.max_body_size(), context.body_timeout);
     return status;
   }
   // civetweb does not answer "Expect: 100-continue" for request handlers: the client waits for it before sending.
@@ -139,12 +176,19 @@ int on_webhook(mg_connection* conn, void* data) {
   const std::size_t keep = webhooks.max_body_size() + 1;
   std::string body;
   body.reserve(std::min(declared.value_or(0), keep) + simdjson::SIMDJSON_PADDING);
+  // civetweb bounds each mg_read by request_timeout_ms; this bounds the whole body. A client that trickles it gets
+  // no answer and the connection is closed.
+  const auto until = std::chrono::steady_clock::now() + context.body_timeout;
   char buffer[16 * 1024];
   for (;;) {
     const int n = mg_read(conn, buffer, sizeof buffer);
     if (n < 0) return 400;  // the connection broke or timed out mid-body: nothing to answer to
     if (n == 0) break;
     if (body.size() < keep) body.append(buffer, std::min(static_cast<std::size_t>(n), keep - body.size()));
+    if (std::chrono::steady_clock::now() > until) {
+      log_line("request ", request->request_method, " ", request->local_uri, " -> closed (body not received in time)");
+      return 408;  // civetweb closes a connection whose body was not read to the end
+    }
   }
   // The handler runs here, on this worker thread. The body is the raw bytes as received.
   return answer(conn, request, webhooks.handle(request->request_method, civetweb_headers{conn}, body));
@@ -159,6 +203,8 @@ struct options {
   std::string path = "/webhooks";
   std::size_t max_body_bytes = qw::parser_options{}.max_body_size;
   int threads = 8;
+  int request_timeout_s = 10;
+  int idle_timeout_s = 5;
   std::vector<std::string> fail_once;
 };
 
@@ -166,13 +212,15 @@ void usage(std::FILE* to) {
   std::fprintf(
       to,
       "usage: civetweb_receiver [--host HOST] [--port PORT] [--path PATH] [--threads N] [--max-body-bytes N]\n"
-      "                         [--fail-once LOYALTY_EVENT_KEY]...\n"
+      "                         [--request-timeout-s S] [--idle-timeout-s S] [--fail-once LOYALTY_EVENT_KEY]...\n"
       "\n"
       "  --host HOST        address to listen on (default 127.0.0.1)\n"
       "  --port PORT        port to listen on; 0 picks a free one (default 8080)\n"
       "  --path PATH        the endpoint's path (default /webhooks)\n"
       "  --threads N        civetweb worker threads, and so requests handled at once (default 8)\n"
       "  --max-body-bytes N largest body accepted, in bytes (default 1048576); larger is answered 413\n"
+      "  --request-timeout-s S  deadline for a request: half for its headers, half for its body (default 10)\n"
+      "  --idle-timeout-s S     how long an idle keep-alive connection is kept (default 5)\n"
       "  --fail-once KEY    demo knob: the handler fails (500) the first delivery of the event with this\n"
       "                     loyaltyEventKey, as if a downstream service were down; the retry succeeds\n"
       "\n"
@@ -204,6 +252,10 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
       o.path = std::string(v);
     } else if (arg == "--threads" && value(v) && parse_number(v, o.threads) && o.threads > 0) {
     } else if (arg == "--max-body-bytes" && value(v) && parse_number(v, o.max_body_bytes) && o.max_body_bytes > 0) {
+    } else if (arg == "--request-timeout-s" && value(v) && parse_number(v, o.request_timeout_s) &&
+               o.request_timeout_s > 0 && o.request_timeout_s <= 3600) {
+    } else if (arg == "--idle-timeout-s" && value(v) && parse_number(v, o.idle_timeout_s) && o.idle_timeout_s > 0 &&
+               o.idle_timeout_s <= 3600) {
     } else if (arg == "--fail-once" && value(v) && !v.empty()) {
       o.fail_once.emplace_back(v);
     } else {
@@ -257,15 +309,24 @@ int main(int argc, char** argv) {
   simulated_outage outage(o.fail_once);
   const loyalty_receiver webhooks(loyalty_handlers{&outage}, qw::authentication::with(std::move(auth)),
                                   receiver_options);
-  const endpoint_context context{webhooks, o.path};
+  // Half of the request's deadline for its headers (civetweb's request_timeout_ms, which also bounds each mg_read),
+  // half for its body (on_webhook).
+  const endpoint_context context{webhooks, o.path, std::chrono::milliseconds(o.request_timeout_s * 500)};
 
   mg_init_library(0);
   const bool ipv6 = o.host.find(':') != std::string::npos;
   const std::string ports = (ipv6 ? "[" + o.host + "]" : o.host) + ":" + std::to_string(o.port);
   const std::string threads = std::to_string(o.threads);
+  const std::string header_timeout = std::to_string(o.request_timeout_s * 500);
+  const std::string idle_timeout = std::to_string(o.idle_timeout_s * 1000);
   const char* config[] = {
-      "listening_ports",    ports.c_str(), "num_threads", threads.c_str(), "enable_keep_alive", "yes",
-      "request_timeout_ms", "10000",       nullptr};
+      "listening_ports", ports.c_str(), "num_threads", threads.c_str(), "enable_keep_alive", "yes",
+      // civetweb sends a response's header and body in separate writes: without TCP_NODELAY the body waits for the
+      // client's delayed ACK on a keep-alive connection (about 40 ms per request).
+      "tcp_nodelay", "1",
+      // Bounds: the request's headers (and each read), an idle keep-alive connection, the lingering close.
+      "request_timeout_ms", header_timeout.c_str(), "keep_alive_timeout_ms", idle_timeout.c_str(), "linger_timeout_ms",
+      "500", nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = [](const mg_connection*, const char* message) {
     log_line("civetweb: ", message);

@@ -6,9 +6,10 @@
 //   QURABLE_WEBHOOK_SECRET=whsec_... httplib_receiver [--host 127.0.0.1] [--port 8080] [--path /webhooks]
 //       serves until SIGINT or SIGTERM. See README.md for every flag.
 //
-// What to keep when you copy it: mount() (the HTTP glue: Content-Length checked before the body is read, the raw body
-// handed over untouched, the receiver's answer sent as is), the receiver's configuration in make_options() and
-// serve(), and the shape of loyalty_handlers (examples/common/example_support.hpp); put your work in its bodies.
+// What to keep when you copy it: examples/common (httplib_server.hpp: hardened_server, which bounds every request and
+// connection in time and answers in one write, and mount(), which checks framing, content coding and size from the
+// header before any body byte is read and hands the raw body over untouched), the receiver's configuration in
+// make_options() and serve(), and the shape of loyalty_handlers (example_support.hpp); put your work in its bodies.
 
 #include <algorithm>
 #include <atomic>
@@ -42,17 +43,24 @@
 #include <qurable/webhooks/testing/event_builder.hpp>  // the platform's documented example events, for --demo only
 
 #include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
+#include "../common/httplib_server.hpp"   // hardened_server, mount(): the HTTP glue for cpp-httplib
 
 namespace qw = qurable::webhooks;
 
 namespace {
 
 // From examples/common/example_support.hpp.
-using qurable_examples::append;
+using qurable_examples::bind_port;
+using qurable_examples::hardened_server;
+using qurable_examples::http_limits;
+using qurable_examples::is_limit_flag;
+using qurable_examples::limits_usage;
 using qurable_examples::log_line;
 using qurable_examples::loyalty_handlers;
+using qurable_examples::mount;
 using qurable_examples::parse_number;
 using qurable_examples::secret_env;
+using qurable_examples::set_limit;
 using qurable_examples::simulated_outage;
 using qurable_examples::split_secrets;
 
@@ -60,99 +68,6 @@ using qurable_examples::split_secrets;
 constexpr std::string_view demo_secret = "whsec_cXVyYWJsZS13ZWJob29rcyBkZW1vIHNlY3JldCwgMzI=";
 
 using loyalty_receiver = qw::receiver<loyalty_handlers>;
-
-// ---------------------------------------------------------------------------------------------------------------------
-// The HTTP glue for cpp-httplib (0.11 and later).
-
-// The receiver asks for headers in lowercase; httplib's header map compares names case-insensitively. Returning a
-// pointer into the request avoids copying the value.
-struct httplib_headers {
-  const httplib::Request& request;
-  const std::string* operator()(std::string_view name) const {
-    const auto it = request.headers.find(std::string(name));
-    return it == request.headers.end() ? nullptr : &it->second;
-  }
-};
-
-std::optional<std::size_t> declared_length(const httplib::Request& request) {
-  const auto it = request.headers.find("Content-Length");
-  if (it == request.headers.end()) return std::nullopt;  // chunked: the body's size is checked as it arrives
-  std::size_t length = 0;
-  const std::string& text = it->second;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), length);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return length;
-}
-
-void log_response(const httplib::Request& request, const qw::response& answer) {
-  const qw::outcome& o = answer.outcome();
-  std::string details;
-  if (!o.event_type.empty()) append(details, std::string(" ").append(o.event_type.data(), o.event_type.size()));
-  if (!o.loyalty_event_key.empty()) {
-    append(details, std::string(" ").append(o.loyalty_event_key.data(), o.loyalty_event_key.size()));
-  }
-  if (!o.message.empty()) append(details, " (" + o.message + ")");
-  log_line("request ", request.method, " ", request.path, " -> ", answer.status(), " ", qw::to_string(o.kind), details);
-}
-
-void send(const httplib::Request& request, httplib::Response& res, const qw::response& answer) {
-  res.status = answer.status();
-  for (const qw::http_header& header : answer.headers()) {
-    res.set_header(std::string(header.name), std::string(header.value));
-  }
-  res.set_content(answer.body().data(), answer.body().size(), std::string(answer.content_type()).c_str());
-  log_response(request, answer);
-}
-
-// Routes every method on `path` to the receiver. POST uses httplib's content-reader handler, which runs before the
-// body is read, so a declared Content-Length over the limit is answered 413 without buffering the body.
-template <class Receiver>
-void mount(httplib::Server& server, const std::string& path, const Receiver& webhooks) {
-  // httplib's own limit, the same as the receiver's: it then skips (reads and discards) an oversize body instead
-  // of storing it when we drain one below.
-  server.set_payload_max_length(webhooks.max_body_size());
-
-  server.Post(path, [&webhooks](const httplib::Request& req, httplib::Response& res,
-                                const httplib::ContentReader& read_body) {
-    const httplib_headers headers{req};
-    const std::optional<std::size_t> declared = declared_length(req);
-    if (std::optional<qw::response> refused = webhooks.check_content_length(declared)) {
-      // Drain the body without keeping it, so the keep-alive connection stays in sync, then answer 413.
-      read_body([](const char*, std::size_t) { return true; });
-      return send(req, res, *refused);
-    }
-    if (req.is_multipart_form_data()) {
-      // httplib parses multipart bodies itself (and needs both callbacks); it is not JSON anyway: drain, then 415.
-      read_body([](const httplib::MultipartFormData&) { return true; }, [](const char*, std::size_t) { return true; });
-      return send(req, res, webhooks.handle(req.method, headers, std::string_view()));
-    }
-    // Reserve the padding simdjson reads past the end: the parser then reads this string in place, without a copy.
-    // Keep at most one byte more than the limit (a chunked body has no declared length): enough for handle() to
-    // answer 413, while the rest is read and dropped.
-    const std::size_t keep = webhooks.max_body_size() + 1;
-    std::string body;
-    body.reserve(std::min(declared.value_or(0), keep) + simdjson::SIMDJSON_PADDING);
-    const bool complete = read_body([&body, keep](const char* data, std::size_t size) {
-      if (body.size() < keep) body.append(data, std::min(size, keep - body.size()));
-      return true;
-    });
-    if (!complete) {  // the connection broke or timed out mid-body: nothing to answer to
-      res.status = 400;
-      return;
-    }
-    send(req, res, webhooks.handle(req.method, headers, body));
-  });
-
-  // Other methods get the receiver's 405 (with Allow: POST).
-  const auto not_post = [&webhooks](const httplib::Request& req, httplib::Response& res) {
-    send(req, res, webhooks.handle(req.method, httplib_headers{req}, req.body));
-  };
-  server.Get(path, not_post);
-  server.Put(path, not_post);
-  server.Patch(path, not_post);
-  server.Delete(path, not_post);
-  server.Options(path, not_post);
-}
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Configuration.
@@ -164,6 +79,7 @@ struct options {
   std::string path = "/webhooks";
   std::size_t max_body_bytes = qw::parser_options{}.max_body_size;
   std::vector<std::string> fail_once;
+  http_limits limits;
 };
 
 void usage(std::FILE* to) {
@@ -171,6 +87,7 @@ void usage(std::FILE* to) {
       to,
       "usage: httplib_receiver --demo\n"
       "       httplib_receiver [--host HOST] [--port PORT] [--path PATH] [--max-body-bytes N]\n"
+      "                        [--threads N] [--request-timeout-s S] [--idle-timeout-s S]\n"
       "                        [--fail-once LOYALTY_EVENT_KEY]...\n"
       "\n"
       "  --demo             start on 127.0.0.1 (ephemeral port), send the platform's three example events\n"
@@ -179,6 +96,7 @@ void usage(std::FILE* to) {
       "  --port PORT        port to listen on; 0 picks a free one (default 8080)\n"
       "  --path PATH        the endpoint's path (default /webhooks)\n"
       "  --max-body-bytes N largest body accepted, in bytes (default 1048576); larger is answered 413\n"
+      "%s"
       "  --fail-once KEY    demo knob: the handler fails (500) the first delivery of the event with this\n"
       "                     loyaltyEventKey, as if a downstream service were down; the retry succeeds\n"
       "\n"
@@ -188,7 +106,7 @@ void usage(std::FILE* to) {
       "\n"
       "Prints \"listening on http://HOST:PORT/PATH\" once ready, then one line per request, handled event and\n"
       "dead letter. Stops on SIGINT or SIGTERM.\n",
-      secret_env);
+      limits_usage, secret_env);
 }
 
 // Returns the exit code to stop with, or nothing to go on.
@@ -212,6 +130,7 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
     } else if (arg == "--path" && value(v) && !v.empty() && v.front() == '/') {
       o.path = std::string(v);
     } else if (arg == "--max-body-bytes" && value(v) && parse_number(v, o.max_body_bytes) && o.max_body_bytes > 0) {
+    } else if (is_limit_flag(arg) && value(v) && set_limit(arg, v, o.limits)) {
     } else if (arg == "--fail-once" && value(v) && !v.empty()) {
       o.fail_once.emplace_back(v);
     } else {
@@ -250,12 +169,6 @@ sigset_t stop_signals() {
   return set;
 }
 
-// Binds host:port (port 0: a free one) and returns the port, or -1.
-int bind_port(httplib::Server& server, const std::string& host, int port) {
-  if (port == 0) return server.bind_to_any_port(host);
-  return server.bind_to_port(host, port) ? port : -1;
-}
-
 int serve(const options& o) {
   const char* secret_text = std::getenv(secret_env);
   const std::vector<std::string> secrets = split_secrets(secret_text != nullptr ? secret_text : "");
@@ -275,7 +188,7 @@ int serve(const options& o) {
   const loyalty_receiver webhooks(loyalty_handlers{&outage, nullptr}, qw::authentication::with(std::move(auth)),
                                   make_options(o, processed));
 
-  httplib::Server server;
+  hardened_server server(o.limits);
   mount(server, o.path, webhooks);
   const int port = bind_port(server, o.host, o.port);
   if (port < 0) {
@@ -297,7 +210,8 @@ int serve(const options& o) {
     signal = sigtimedwait(&signals, nullptr, &tick);
     if (signal < 0 && errno != EAGAIN && errno != EINTR) break;
   }
-  server.stop();  // in-flight requests finish; deliveries not answered yet are retried by the platform
+  // Running handlers finish; requests still being read get a short grace; deliveries not answered are retried.
+  server.stop_gracefully();
   listener.join();
   log_line("stopped", signal > 0 ? " on signal " : "", signal > 0 ? std::to_string(signal) : std::string());
   return 0;
@@ -314,7 +228,7 @@ int demo() {
       qw::authentication::with(qw::authenticator::standard_webhooks(qw::standard_webhooks_verifier(demo_secret))),
       make_options(o, processed));
 
-  httplib::Server server;
+  hardened_server server(o.limits);
   mount(server, o.path, webhooks);
   const int port = bind_port(server, o.host, 0);
   if (port < 0) {
@@ -358,7 +272,8 @@ int demo() {
     if (result->status == 200) ++answered_200;
   }
 
-  server.stop();
+  client.stop();
+  server.stop_gracefully();
   listener.join();
   const bool ok = answered_200 == 3 && handled == 3;
   log_line("demo: ", answered_200, "/3 answered 200, ", handled.load(), "/3 handled: ", ok ? "ok" : "FAILED");

@@ -42,17 +42,24 @@
 #include <qurable/webhooks/queue/async_receiver.hpp>
 
 #include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
+#include "../common/httplib_server.hpp"   // hardened_server, mount(): the HTTP glue for cpp-httplib
 
 namespace qw = qurable::webhooks;
 
 namespace {
 
 // From examples/common/example_support.hpp.
-using qurable_examples::append;
+using qurable_examples::bind_port;
+using qurable_examples::hardened_server;
+using qurable_examples::http_limits;
+using qurable_examples::is_limit_flag;
+using qurable_examples::limits_usage;
 using qurable_examples::log_line;
+using qurable_examples::mount;
 using qurable_examples::or_dash;
 using qurable_examples::parse_number;
 using qurable_examples::secret_env;
+using qurable_examples::set_limit;
 using qurable_examples::simulated_outage;
 using qurable_examples::split_secrets;
 
@@ -102,100 +109,6 @@ struct slow_handlers {
 using queue = qw::async_receiver<slow_handlers>;
 
 // ---------------------------------------------------------------------------------------------------------------------
-// The HTTP glue for cpp-httplib (0.11 and later).
-
-// The receiver asks for headers in lowercase; httplib's header map compares names case-insensitively. Returning a
-// pointer into the request avoids copying the value.
-struct httplib_headers {
-  const httplib::Request& request;
-  const std::string* operator()(std::string_view name) const {
-    const auto it = request.headers.find(std::string(name));
-    return it == request.headers.end() ? nullptr : &it->second;
-  }
-};
-
-std::optional<std::size_t> declared_length(const httplib::Request& request) {
-  const auto it = request.headers.find("Content-Length");
-  if (it == request.headers.end()) return std::nullopt;  // chunked: the body's size is checked as it arrives
-  std::size_t length = 0;
-  const std::string& text = it->second;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), length);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return length;
-}
-
-void log_response(const httplib::Request& request, const qw::response& answer) {
-  const qw::outcome& o = answer.outcome();
-  std::string details;
-  if (!o.event_type.empty()) append(details, std::string(" ").append(o.event_type.data(), o.event_type.size()));
-  if (!o.loyalty_event_key.empty()) {
-    append(details, std::string(" ").append(o.loyalty_event_key.data(), o.loyalty_event_key.size()));
-  }
-  if (!o.message.empty()) append(details, " (" + o.message + ")");
-  log_line("request ", request.method, " ", request.path, " -> ", answer.status(), " ", qw::to_string(o.kind), details);
-}
-
-void send(const httplib::Request& request, httplib::Response& res, const qw::response& answer) {
-  res.status = answer.status();
-  for (const qw::http_header& header : answer.headers()) {
-    res.set_header(std::string(header.name), std::string(header.value));
-  }
-  res.set_content(answer.body().data(), answer.body().size(), std::string(answer.content_type()).c_str());
-  log_response(request, answer);
-}
-
-// Routes every method on `path` to the queue (the same glue as examples/httplib_receiver; async_receiver::handle is
-// not const, hence the non-const reference). POST uses httplib's content-reader handler, which runs before the body
-// is read, so a declared Content-Length over the limit is answered 413 without buffering the body.
-template <class Receiver>
-void mount(httplib::Server& server, const std::string& path, Receiver& webhooks) {
-  // httplib's own limit, the same as the receiver's: it then skips (reads and discards) an oversize body instead
-  // of storing it when we drain one below.
-  server.set_payload_max_length(webhooks.max_body_size());
-
-  server.Post(path, [&webhooks](const httplib::Request& req, httplib::Response& res,
-                                const httplib::ContentReader& read_body) {
-    const httplib_headers headers{req};
-    const std::optional<std::size_t> declared = declared_length(req);
-    if (std::optional<qw::response> refused = webhooks.check_content_length(declared)) {
-      // Drain the body without keeping it, so the keep-alive connection stays in sync, then answer 413.
-      read_body([](const char*, std::size_t) { return true; });
-      return send(req, res, *refused);
-    }
-    if (req.is_multipart_form_data()) {
-      // httplib parses multipart bodies itself (and needs both callbacks); it is not JSON anyway: drain, then 415.
-      read_body([](const httplib::MultipartFormData&) { return true; }, [](const char*, std::size_t) { return true; });
-      return send(req, res, webhooks.handle(req.method, headers, std::string_view()));
-    }
-    // Keep at most one byte more than the limit (a chunked body has no declared length): enough for handle() to
-    // answer 413, while the rest is read and dropped. (The queue copies the body into its slot, padded, and parses
-    // that copy: no padding is needed here.)
-    const std::size_t keep = webhooks.max_body_size() + 1;
-    std::string body;
-    body.reserve(std::min(declared.value_or(0), keep));
-    const bool complete = read_body([&body, keep](const char* data, std::size_t size) {
-      if (body.size() < keep) body.append(data, std::min(size, keep - body.size()));
-      return true;
-    });
-    if (!complete) {  // the connection broke or timed out mid-body: nothing to answer to
-      res.status = 400;
-      return;
-    }
-    send(req, res, webhooks.handle(req.method, headers, body));
-  });
-
-  // Other methods get the receiver's 405 (with Allow: POST).
-  const auto not_post = [&webhooks](const httplib::Request& req, httplib::Response& res) {
-    send(req, res, webhooks.handle(req.method, httplib_headers{req}, req.body));
-  };
-  server.Get(path, not_post);
-  server.Put(path, not_post);
-  server.Patch(path, not_post);
-  server.Delete(path, not_post);
-  server.Options(path, not_post);
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
 // Configuration.
 
 struct options {
@@ -208,6 +121,7 @@ struct options {
   long long handler_delay_ms = 1000;
   long long retry_after_s = 30;
   std::vector<std::string> fail_once;
+  http_limits limits;
 };
 
 void usage(std::FILE* to) {
@@ -215,6 +129,7 @@ void usage(std::FILE* to) {
       to,
       "usage: queue_receiver [--host HOST] [--port PORT] [--path PATH] [--workers N] [--capacity N]\n"
       "                      [--handler-delay-ms MS] [--retry-after-s S] [--max-body-bytes N]\n"
+      "                      [--threads N] [--request-timeout-s S] [--idle-timeout-s S]\n"
       "                      [--fail-once LOYALTY_EVENT_KEY]...\n"
       "\n"
       "  --host HOST           address to listen on (default 127.0.0.1)\n"
@@ -225,6 +140,7 @@ void usage(std::FILE* to) {
       "  --handler-delay-ms MS how long each handler works, standing for a slow downstream (default 1000)\n"
       "  --retry-after-s S     Retry-After sent with every 503 (default 30)\n"
       "  --max-body-bytes N    largest body accepted, in bytes (default 1048576); larger is answered 413\n"
+      "%s"
       "  --fail-once KEY       demo knob: the handler fails the first time it runs for the event with this\n"
       "                        loyaltyEventKey; after the 202 that failure goes to the dead-letter hook\n"
       "\n"
@@ -234,7 +150,7 @@ void usage(std::FILE* to) {
       "\n"
       "Prints \"listening on http://HOST:PORT/PATH\" once ready, then one line per request, handled event and\n"
       "dead letter. On SIGINT or SIGTERM it stops accepting, handles every accepted event, and exits.\n",
-      secret_env);
+      limits_usage, secret_env);
 }
 
 std::optional<int> parse_arguments(int argc, char** argv, options& o) {
@@ -260,6 +176,7 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
                o.handler_delay_ms >= 0) {
     } else if (arg == "--retry-after-s" && value(v) && parse_number(v, o.retry_after_s) && o.retry_after_s >= 0) {
     } else if (arg == "--max-body-bytes" && value(v) && parse_number(v, o.max_body_bytes) && o.max_body_bytes > 0) {
+    } else if (is_limit_flag(arg) && value(v) && set_limit(arg, v, o.limits)) {
     } else if (arg == "--fail-once" && value(v) && !v.empty()) {
       o.fail_once.emplace_back(v);
     } else {
@@ -321,9 +238,9 @@ int main(int argc, char** argv) {
   queue webhooks(slow_handlers{std::chrono::milliseconds(o.handler_delay_ms), &outage},
                  qw::authentication::with(std::move(auth)), receiver_options, queue_options);
 
-  httplib::Server server;
+  hardened_server server(o.limits);
   mount(server, o.path, webhooks);
-  const int port = o.port == 0 ? server.bind_to_any_port(o.host) : (server.bind_to_port(o.host, o.port) ? o.port : -1);
+  const int port = bind_port(server, o.host, o.port);
   if (port < 0) {
     std::fprintf(stderr, "queue_receiver: cannot listen on %s:%d\n", o.host.c_str(), o.port);
     return 1;
@@ -343,7 +260,7 @@ int main(int argc, char** argv) {
     if (signal < 0 && errno != EAGAIN && errno != EINTR) break;
   }
   // Stop the HTTP server first (no new deliveries), then let the workers finish everything already accepted.
-  server.stop();
+  server.stop_gracefully();
   listener.join();
   log_line("stopping: ", webhooks.pending(), " accepted event(s) still to handle");
   webhooks.shutdown();

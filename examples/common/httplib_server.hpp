@@ -51,7 +51,7 @@
 #include <httplib.h>
 #include <simdjson.h>
 
-#include <qurable/webhooks/receiver.hpp>
+#include <qurable/webhooks/http/receiver.hpp>
 
 #include "example_support.hpp"
 #include "http_guard.hpp"

@@ -5,6 +5,7 @@
 #   core       qurable::webhooks            requires simdjson
 #   signature  qurable::webhooks_signature  requires core + openssl::crypto      (option with_openssl)
 #   redis      qurable::webhooks_redis      requires core + hiredis::hiredis     (option with_redis)
+#   prometheus qurable::webhooks_prometheus requires core + prometheus-cpp core  (option with_prometheus)
 # The package's root target, qurable_webhooks::qurable_webhooks, is CMakeDeps' aggregate of all the components; it
 # cannot be called qurable::webhooks, which is the core alone (the core must not drag OpenSSL in).
 from conan import ConanFile
@@ -29,10 +30,12 @@ class QurableWebhooksConan(ConanFile):
     options = {
         "with_openssl": [True, False],
         "with_redis": [True, False],
+        "with_prometheus": [True, False],
     }
     default_options = {
         "with_openssl": True,
         "with_redis": False,
+        "with_prometheus": False,
     }
     exports_sources = "include/*", "LICENSE"
     no_copy_source = True
@@ -49,6 +52,8 @@ class QurableWebhooksConan(ConanFile):
             # 0.14 too: the CMake side and redis_store.hpp support it, and it is what Debian 12 ships (a
             # [platform_requires] hiredis/0.14.1 has to satisfy this range).
             self.requires("hiredis/[>=0.14 <2]", transitive_headers=True)
+        if self.options.with_prometheus:
+            self.requires("prometheus-cpp/[>=1.0 <2]", transitive_headers=True)
 
     def package_id(self):
         # The same headers whatever the settings and options: one package. The options still decide, at
@@ -92,3 +97,11 @@ class QurableWebhooksConan(ConanFile):
             redis.bindirs = []
             redis.libdirs = []
             redis.requires = ["core", "hiredis::hiredis"]
+
+        if self.options.with_prometheus:
+            prometheus = self.cpp_info.components["prometheus"]
+            prometheus.set_property("cmake_target_name", "qurable::webhooks_prometheus")
+            prometheus.bindirs = []
+            prometheus.libdirs = []
+            # ConanCenter's recipe names the core library's component prometheus-cpp-core (prometheus-cpp::core).
+            prometheus.requires = ["core", "prometheus-cpp::prometheus-cpp-core"]

@@ -11,6 +11,7 @@
 #     vcpkg_check_features and older build scripts keep their meaning, ON now being strict.
 #
 #   qurable_webhooks_find_component(<option> <package> COMPONENT <target> [HINT <text>] [ARGS <find_package args...>])
+#     (HINT is one argument: no semicolons in it, or it is cut there.)
 #     A macro (the find_package results stay visible to the caller): find_package(<package> <args>) unless <option> is
 #     OFF; fails when it is ON and the package was not found; sets _qw_<option>_found to TRUE or FALSE.
 include_guard(GLOBAL)

@@ -16,6 +16,7 @@
 # The project's call (tests/packaging.cmake) maps headers to optional dependencies by name:
 #   auth/standard_webhooks.hpp, testing/signing.hpp, detail/crypto.hpp -> qurable::webhooks_signature (OpenSSL)
 #   *redis*.hpp                        -> qurable::webhooks_redis (hiredis)
+#   observe/prometheus.hpp             -> qurable::webhooks_prometheus (prometheus-cpp)
 # so a new optional header that needs a dependency has to match one of those patterns (or a new OPTIONAL rule).
 include_guard(GLOBAL)
 

@@ -4,6 +4,7 @@
 #   find_package(qurable_webhooks CONFIG REQUIRED)                          # core: qurable::webhooks
 #   find_package(qurable_webhooks CONFIG REQUIRED COMPONENTS signature)     # + qurable::webhooks_signature
 #   find_package(qurable_webhooks CONFIG REQUIRED COMPONENTS redis)         # + qurable::webhooks_redis
+#   find_package(qurable_webhooks CONFIG REQUIRED COMPONENTS prometheus)    # + qurable::webhooks_prometheus
 #
 # Layout under the prefix:
 #   include/qurable/...                                  every header (optional ones too: they are inert until used)
@@ -42,7 +43,7 @@ install(EXPORT qurable_webhooks-targets
 # Adding one is one more line here; the config template needs no change. A dependency without a CMake package of its
 # own everywhere also gets its find module (cmake/Find<name>.cmake) installed next to the config, which looks there
 # first.
-set(QURABLE_WEBHOOKS_KNOWN_COMPONENTS core signature redis)
+set(QURABLE_WEBHOOKS_KNOWN_COMPONENTS core signature redis prometheus)
 set(QURABLE_WEBHOOKS_PACKAGE_COMPONENTS "")
 set(QURABLE_WEBHOOKS_COMPONENT_DEPENDENCIES "")
 
@@ -64,6 +65,7 @@ endfunction()
 
 _qurable_webhooks_install_component(signature qurable_webhooks_signature OpenSSL COMPONENTS Crypto)
 _qurable_webhooks_install_component(redis qurable_webhooks_redis hiredis)
+_qurable_webhooks_install_component(prometheus qurable_webhooks_prometheus prometheus-cpp CONFIG)
 if(TARGET qurable_webhooks_redis)
   # hiredis 0.14 (Debian) has no CMake package with a target; the module finds either version as hiredis::hiredis.
   install(FILES "${PROJECT_SOURCE_DIR}/cmake/Findhiredis.cmake"

@@ -21,6 +21,7 @@ class QurableWebhooksTestConan(ConanFile):
         options = self.dependencies[self.tested_reference_str].options
         toolchain.cache_variables["QW_WITH_SIGNATURE"] = bool(options.with_openssl)
         toolchain.cache_variables["QW_WITH_REDIS"] = bool(options.with_redis)
+        toolchain.cache_variables["QW_WITH_PROMETHEUS"] = bool(options.with_prometheus)
         toolchain.generate()
 
     def build(self):

@@ -1,5 +1,5 @@
-// Smallest real use of the package: parse a coupon event from memory (and, with the signature component, sign and
-// verify it). Exits non-zero when anything is off.
+// Smallest real use of the package: parse an event from memory (and, with the optional components: sign and verify
+// it, ask a Redis store with no Redis, count it as a Prometheus metric). Exits non-zero when anything is off.
 #include <qurable/webhooks.hpp>
 #if defined(QW_WITH_SIGNATURE) && __has_include(<qurable/webhooks/auth/standard_webhooks.hpp>)
 #include <qurable/webhooks/auth/standard_webhooks.hpp>
@@ -8,6 +8,10 @@
 #if defined(QW_WITH_REDIS) && __has_include(<qurable/webhooks/idempotency/redis_store.hpp>)
 #include <qurable/webhooks/idempotency/redis_store.hpp>
 #define QW_TEST_REDIS 1
+#endif
+#if defined(QW_WITH_PROMETHEUS)
+#include <prometheus/registry.h>
+#include <qurable/webhooks/observe/prometheus.hpp>
 #endif
 
 #include <chrono>
@@ -45,6 +49,30 @@ int main() {
   qw::redis_store store(redis);
   if (store.reserve("ev_test").status != qw::reserve_status::store_error) {
     std::fprintf(stderr, "test_package: a Redis store without Redis did not report store_error\n");
+    return 1;
+  }
+#endif
+
+#if defined(QW_WITH_PROMETHEUS)
+  // One unknown-type request counted: the series exists with the sender's type name and the value 1.
+  prometheus::Registry registry;
+  qw::prometheus_observer metrics(registry);
+  qw::request_record record;
+  record.kind = qw::outcome_kind::unhandled;
+  record.http_status = 200;
+  record.event_type = result->envelope().event_type;
+  metrics.on_request(record);
+  bool counted = false;
+  for (const auto& family : registry.Collect()) {
+    for (const auto& metric : family.metric) {
+      for (const auto& label : metric.label) {
+        counted = counted || (family.name == "qurable_webhooks_requests_total" && label.value == "some-future-event" &&
+                              metric.counter.value == 1);
+      }
+    }
+  }
+  if (!counted) {
+    std::fprintf(stderr, "test_package: the Prometheus observer did not count the request\n");
     return 1;
   }
 #endif

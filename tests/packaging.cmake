@@ -13,8 +13,9 @@ qurable_webhooks_add_header_checks(header_checks
   BASE_DIR ${PROJECT_SOURCE_DIR}/include
   LINK qurable::webhooks
   OPTIONAL
-    "^qurable/webhooks/(auth/standard_webhooks|testing/signing|detail/crypto)\\.hpp$" qurable::webhooks_signature
-    "redis[^/]*\\.hpp$" qurable::webhooks_redis)
+    "^qurable/webhooks/(auth/standard_webhooks|testing/signing|detail/crypto)\.hpp$" qurable::webhooks_signature
+    "redis[^/]*\.hpp$" qurable::webhooks_redis
+    "(^|/)observe/prometheus\.hpp$" qurable::webhooks_prometheus)
 
 option(QURABLE_WEBHOOKS_PACKAGING_TESTS "Register the packaging tests (nested configure/build/install, a few seconds each)" ON)
 if(NOT QURABLE_WEBHOOKS_PACKAGING_TESTS OR CMAKE_CROSSCOMPILING)
@@ -107,6 +108,10 @@ set(_qw_has_redis OFF)
 if(TARGET qurable::webhooks_redis)
   set(_qw_has_redis ON)
 endif()
+set(_qw_has_prometheus OFF)
+if(TARGET qurable::webhooks_prometheus)
+  set(_qw_has_prometheus ON)
+endif()
 
 # 1. This build, installed (cmake --install of it; a nested configure of the source tree when it has no install rules).
 set(_qw_prefix "${_qw_pkg_dir}/prefix")
@@ -132,10 +137,15 @@ if(_qw_has_redis)
     PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_WITH_REDIS=ON BUILD RUN qw_consumer RUN_ARGS "${_qw_fixture}"
     FIXTURES_REQUIRED qurable_packaging_prefix)
 endif()
-if(_qw_has_signature AND _qw_has_redis)
+if(_qw_has_prometheus)
+  _qw_packaging_test(find_package.prometheus STEP project SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/consumer"
+    PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_WITH_PROMETHEUS=ON BUILD RUN qw_consumer RUN_ARGS "${_qw_fixture}"
+    FIXTURES_REQUIRED qurable_packaging_prefix)
+endif()
+if(_qw_has_signature AND _qw_has_redis AND _qw_has_prometheus)
   _qw_packaging_test(find_package.all STEP project SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/consumer"
-    PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_WITH_SIGNATURE=ON -DQW_WITH_REDIS=ON BUILD RUN qw_consumer
-    RUN_ARGS "${_qw_fixture}" FIXTURES_REQUIRED qurable_packaging_prefix)
+    PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_WITH_SIGNATURE=ON -DQW_WITH_REDIS=ON -DQW_WITH_PROMETHEUS=ON
+    BUILD RUN qw_consumer RUN_ARGS "${_qw_fixture}" FIXTURES_REQUIRED qurable_packaging_prefix)
 endif()
 _qw_packaging_test(find_package.components STEP project SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components"
   PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=${_qw_has_signature} -DQW_EXPECT_REDIS=${_qw_has_redis}
@@ -149,6 +159,7 @@ _qw_packaging_test(find_package.unknown_component STEP project
 # The Conan recipe's test_package, as CMakeDeps would feed it (same file and target names).
 _qw_packaging_test(conan_test_package STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}/test_package"
   PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_WITH_SIGNATURE=${_qw_has_signature} -DQW_WITH_REDIS=${_qw_has_redis}
+    -DQW_WITH_PROMETHEUS=${_qw_has_prometheus}
   BUILD RUN test_package
   FIXTURES_REQUIRED qurable_packaging_prefix)
 
@@ -157,6 +168,7 @@ _qw_packaging_test(conan_test_package STEP project SOURCE_DIR "${PROJECT_SOURCE_
 set(_qw_prefix_core "${_qw_pkg_dir}/prefix-core-only")
 _qw_packaging_test(install_core_only STEP install PREFIX "${_qw_prefix_core}" SOURCE_DIR "${PROJECT_SOURCE_DIR}"
   CONFIGURE_ARGS ${_qw_pkg_off_args} -DQURABLE_WEBHOOKS_WITH_OPENSSL=OFF -DQURABLE_WEBHOOKS_WITH_REDIS=OFF
+    -DQURABLE_WEBHOOKS_WITH_PROMETHEUS=OFF
     -DQURABLE_WEBHOOKS_INSTALL_CMAKEDIR=share/qurable_webhooks
   FIXTURES_SETUP qurable_packaging_prefix_core)
 _qw_packaging_test(core_only.components STEP project SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components"
@@ -184,14 +196,18 @@ set(_qw_pkg_configure_only
   -DQURABLE_WEBHOOKS_BUILD_FUZZERS=OFF -DQURABLE_WEBHOOKS_INSTALL=ON)
 _qw_packaging_test(option.auto_without_libraries STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}"
   CONFIGURE_ARGS ${_qw_pkg_configure_only} -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON
-    -DCMAKE_DISABLE_FIND_PACKAGE_hiredis=ON
-  EXPECT_OUTPUT "OpenSSL not found, so qurable::webhooks_signature is not provided.*hiredis not found, so qurable::webhooks_redis is not provided")
+    -DCMAKE_DISABLE_FIND_PACKAGE_hiredis=ON -DCMAKE_DISABLE_FIND_PACKAGE_prometheus-cpp=ON
+  EXPECT_OUTPUT "OpenSSL not found, so qurable::webhooks_signature is not provided.*hiredis not found, so qurable::webhooks_redis is not provided.*prometheus-cpp not found, so qurable::webhooks_prometheus is not provided")
 _qw_packaging_test(option.openssl_on_without_openssl STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}"
   CONFIGURE_ARGS ${_qw_pkg_configure_only} -DQURABLE_WEBHOOKS_WITH_OPENSSL=ON -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON
   EXPECT_FAILURE "QURABLE_WEBHOOKS_WITH_OPENSSL is ON but the package OpenSSL was not found")
 _qw_packaging_test(option.redis_on_without_hiredis STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}"
   CONFIGURE_ARGS ${_qw_pkg_configure_only} -DQURABLE_WEBHOOKS_WITH_REDIS=ON -DCMAKE_DISABLE_FIND_PACKAGE_hiredis=ON
   EXPECT_FAILURE "QURABLE_WEBHOOKS_WITH_REDIS is ON but the package hiredis was not found")
+_qw_packaging_test(option.prometheus_on_without_prometheus_cpp STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}"
+  CONFIGURE_ARGS ${_qw_pkg_configure_only} -DQURABLE_WEBHOOKS_WITH_PROMETHEUS=ON
+    -DCMAKE_DISABLE_FIND_PACKAGE_prometheus-cpp=ON
+  EXPECT_FAILURE "QURABLE_WEBHOOKS_WITH_PROMETHEUS is ON but the package prometheus-cpp was not found")
 _qw_packaging_test(option.bad_value STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}"
   CONFIGURE_ARGS ${_qw_pkg_configure_only} -DQURABLE_WEBHOOKS_WITH_REDIS=maybe
   EXPECT_FAILURE "QURABLE_WEBHOOKS_WITH_REDIS='maybe': expected AUTO, ON or OFF")

@@ -28,6 +28,7 @@ vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
   FEATURES
     openssl QURABLE_WEBHOOKS_WITH_OPENSSL
     redis   QURABLE_WEBHOOKS_WITH_REDIS
+    prometheus QURABLE_WEBHOOKS_WITH_PROMETHEUS
 )
 
 vcpkg_cmake_configure(

@@ -1,11 +1,17 @@
 // Parses a delivery body read from the file named by argv[1] (tests/fixtures/member-created.json) and checks that it
 // is the member-created event it should be. With QW_WITH_SIGNATURE, also signs and verifies the body through the
 // signature component, which has to link OpenSSL's libcrypto. With QW_WITH_REDIS, also asks a Redis store pointed at
-// a socket nobody listens on, through the redis component, which has to link hiredis. Exits non-zero on any mismatch.
+// a socket nobody listens on, through the redis component, which has to link hiredis. With QW_WITH_PROMETHEUS, counts
+// a request with the prometheus component, which has to link prometheus-cpp. Exits non-zero on any mismatch.
 #include <qurable/webhooks.hpp>
 
 #if defined(QW_WITH_REDIS)
 #include <qurable/webhooks/idempotency/redis_store.hpp>
+#endif
+
+#if defined(QW_WITH_PROMETHEUS)
+#include <prometheus/registry.h>
+#include <qurable/webhooks/observe/prometheus.hpp>
 #endif
 
 #if defined(QW_WITH_SIGNATURE)
@@ -81,6 +87,22 @@ int main(int argc, char** argv) {
   if (store.reserve("ev_1").status != qw::reserve_status::store_error) return fail("reserve without Redis");
   if (store.last_error().empty()) return fail("no last_error() from the Redis store");
   std::printf("redis component: ok (%s)\n", store.last_error().c_str());
+#endif
+#if defined(QW_WITH_PROMETHEUS)
+  prometheus::Registry registry;
+  qw::prometheus_observer metrics(registry);
+  qw::request_record record;
+  record.kind = qw::outcome_kind::dispatched;
+  record.http_status = 200;
+  record.event_type = qw::to_string(result->type());
+  metrics.on_request(record);
+  double counted = -1;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "qurable_webhooks_requests_total") continue;
+    for (const auto& metric : family.metric) counted = metric.counter.value;
+  }
+  if (counted != 1) return fail("qurable_webhooks_requests_total is not 1 after one request");
+  std::printf("prometheus component: ok\n");
 #endif
   return 0;
 }

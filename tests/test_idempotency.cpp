@@ -1,5 +1,5 @@
-#include <qurable/webhooks/idempotency/store.hpp>
 #include <qurable/webhooks/idempotency/memory_store.hpp>
+#include <qurable/webhooks/idempotency/store.hpp>
 
 #include <array>
 #include <atomic>

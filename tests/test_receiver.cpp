@@ -3,8 +3,8 @@
 #include "catch.hpp"
 #include "support/threads.hpp"
 
-#include <qurable/webhooks/idempotency/memory_store.hpp>
 #include <qurable/webhooks/http/receiver.hpp>
+#include <qurable/webhooks/idempotency/memory_store.hpp>
 #include <qurable/webhooks/testing/event_builder.hpp>
 
 #include <algorithm>

@@ -3,9 +3,9 @@
 #include "catch.hpp"
 #include "support/alloc_counter.hpp"
 
-#include <qurable/webhooks/queue/async_receiver.hpp>
-#include <qurable/webhooks/idempotency/memory_store.hpp>
 #include <qurable/webhooks/http/receiver.hpp>
+#include <qurable/webhooks/idempotency/memory_store.hpp>
+#include <qurable/webhooks/queue/async_receiver.hpp>
 #include <qurable/webhooks/testing/event_builder.hpp>
 
 #include <atomic>

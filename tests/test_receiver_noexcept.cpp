@@ -1,8 +1,8 @@
 // The receiver, the async receiver and the test kit built with -fno-exceptions and SIMDJSON_EXCEPTIONS=0.
 // Catch2 needs exceptions, so this is a plain program: it prints each failed check and exits non-zero.
-#include <qurable/webhooks/queue/async_receiver.hpp>
-#include <qurable/webhooks/idempotency/memory_store.hpp>
 #include <qurable/webhooks/http/receiver.hpp>
+#include <qurable/webhooks/idempotency/memory_store.hpp>
+#include <qurable/webhooks/queue/async_receiver.hpp>
 #include <qurable/webhooks/testing/event_builder.hpp>
 
 #include <atomic>

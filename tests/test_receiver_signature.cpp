@@ -2,8 +2,8 @@
 // and the shared-secret header. Built only when OpenSSL was found.
 #include "catch.hpp"
 
-#include <qurable/webhooks/http/receiver.hpp>
 #include <qurable/webhooks/auth/standard_webhooks.hpp>
+#include <qurable/webhooks/http/receiver.hpp>
 #include <qurable/webhooks/testing/signing.hpp>
 
 #include <atomic>

@@ -1,5 +1,5 @@
-// Tests for qurable/webhooks/auth/standard_webhooks.hpp: Standard Webhooks signing and verification, the shared-secret header,
-// the authenticator wrapper, and the strict base64 underneath.
+// Tests for qurable/webhooks/auth/standard_webhooks.hpp: Standard Webhooks signing and verification, the shared-secret
+// header, the authenticator wrapper, and the strict base64 underneath.
 #include "qurable/webhooks/auth/standard_webhooks.hpp"
 
 #include <algorithm>

@@ -11,9 +11,9 @@
 
 #include <simdjson.h>
 
-#include "../events/coupon_events.hpp"
 #include "../detail/decoder.hpp"
 #include "../error.hpp"
+#include "../events/coupon_events.hpp"
 #include "../events/event_envelope.hpp"
 #include "../events/event_type.hpp"
 #include "../events/member_created.hpp"

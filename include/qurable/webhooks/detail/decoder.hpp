@@ -22,8 +22,8 @@
 
 #include <simdjson.h>
 
-#include "../events/coupon_events.hpp"
 #include "../error.hpp"
+#include "../events/coupon_events.hpp"
 #include "../events/event_envelope.hpp"
 #include "../events/event_type.hpp"
 #include "../events/json.hpp"

@@ -19,7 +19,6 @@ using webhooks::detail::write_json_double;
 using webhooks::detail::write_json_integer;
 using webhooks::detail::write_json_string;
 
-
 struct json_member;
 
 struct json_node {

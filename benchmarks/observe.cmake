@@ -6,5 +6,6 @@ if(NOT TARGET qurable::webhooks_prometheus)
 endif()
 add_executable(qurable-observe-bench ${CMAKE_CURRENT_SOURCE_DIR}/observe_bench.cpp)
 target_link_libraries(qurable-observe-bench PRIVATE qurable::webhooks qurable::webhooks_prometheus)
-target_compile_definitions(qurable-observe-bench PRIVATE QURABLE_BENCH_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
+target_compile_definitions(qurable-observe-bench PRIVATE
+  QURABLE_BENCH_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
 qurable_webhooks_set_warnings(qurable-observe-bench)

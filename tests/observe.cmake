@@ -5,6 +5,13 @@
 find_package(Threads REQUIRED)
 qurable_add_test(observe_tests SOURCES test_observe.cpp LIBS Threads::Threads)
 set_tests_properties(observe_tests PROPERTIES TIMEOUT 60 LABELS observe)
+# Counts allocations with a replaced global operator new: a program of its own.
+qurable_add_test(observe_alloc_tests SOURCES test_observe_alloc.cpp support/alloc_counter.cpp)
+set_tests_properties(observe_alloc_tests PROPERTIES TIMEOUT 60 LABELS observe)
+if(TARGET qurable::webhooks_prometheus)
+  target_link_libraries(observe_alloc_tests PRIVATE qurable::webhooks_prometheus)
+  target_compile_definitions(observe_alloc_tests PRIVATE QURABLE_TEST_PROMETHEUS=1)
+endif()
 
 if(NOT TARGET qurable::webhooks_prometheus)
   message(STATUS "qurable_webhooks: prometheus_tests not built (no qurable::webhooks_prometheus)")
@@ -20,7 +27,8 @@ if(QURABLE_HTTPLIB_TARGET)
   if(QURABLE_PROMTOOL_EXECUTABLE)
     target_compile_definitions(prometheus_tests PRIVATE QURABLE_PROMTOOL="${QURABLE_PROMTOOL_EXECUTABLE}")
   else()
-    message(STATUS "qurable_webhooks: promtool not found; prometheus_tests checks the exposition with its own parser only")
+    message(STATUS
+      "qurable_webhooks: promtool not found; prometheus_tests checks the exposition with its own parser only")
   endif()
 else()
   message(STATUS "qurable_webhooks: cpp-httplib not found; prometheus_tests does not scrape over HTTP")

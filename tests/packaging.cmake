@@ -149,11 +149,13 @@ if(_qw_has_signature AND _qw_has_redis AND _qw_has_prometheus)
 endif()
 _qw_packaging_test(find_package.components STEP project SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components"
   PREFIX "${_qw_prefix}" CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=${_qw_has_signature} -DQW_EXPECT_REDIS=${_qw_has_redis}
+    -DQW_EXPECT_PROMETHEUS=${_qw_has_prometheus}
     -DQW_VERSION=${PROJECT_VERSION}
   FIXTURES_REQUIRED qurable_packaging_prefix)
 _qw_packaging_test(find_package.unknown_component STEP project
   SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components" PREFIX "${_qw_prefix}"
   CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=${_qw_has_signature} -DQW_EXPECT_REDIS=${_qw_has_redis}
+    -DQW_EXPECT_PROMETHEUS=${_qw_has_prometheus}
     -DQW_VERSION=${PROJECT_VERSION} -DQW_REQUIRE=bogus
   EXPECT_FAILURE "unknown component 'bogus'" FIXTURES_REQUIRED qurable_packaging_prefix)
 # The Conan recipe's test_package, as CMakeDeps would feed it (same file and target names).
@@ -178,6 +180,10 @@ _qw_packaging_test(core_only.require_signature STEP project
   SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components" PREFIX "${_qw_prefix_core}"
   CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=OFF -DQW_VERSION=${PROJECT_VERSION} -DQW_REQUIRE=signature
   EXPECT_FAILURE "'signature' is not part of this installation" FIXTURES_REQUIRED qurable_packaging_prefix_core)
+_qw_packaging_test(core_only.require_prometheus STEP project
+  SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components" PREFIX "${_qw_prefix_core}"
+  CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=OFF -DQW_VERSION=${PROJECT_VERSION} -DQW_REQUIRE=prometheus
+  EXPECT_FAILURE "'prometheus' is not part of this installation" FIXTURES_REQUIRED qurable_packaging_prefix_core)
 _qw_packaging_test(core_only.require_redis STEP project
   SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/package/components" PREFIX "${_qw_prefix_core}"
   CONFIGURE_ARGS -DQW_EXPECT_SIGNATURE=OFF -DQW_VERSION=${PROJECT_VERSION} -DQW_REQUIRE=redis
@@ -197,7 +203,8 @@ set(_qw_pkg_configure_only
 _qw_packaging_test(option.auto_without_libraries STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}"
   CONFIGURE_ARGS ${_qw_pkg_configure_only} -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON
     -DCMAKE_DISABLE_FIND_PACKAGE_hiredis=ON -DCMAKE_DISABLE_FIND_PACKAGE_prometheus-cpp=ON
-  EXPECT_OUTPUT "OpenSSL not found, so qurable::webhooks_signature is not provided.*hiredis not found, so qurable::webhooks_redis is not provided.*prometheus-cpp not found, so qurable::webhooks_prometheus is not provided")
+  EXPECT_OUTPUT "OpenSSL not found, so qurable::webhooks_signature is not provided.*hiredis not found, so \
+qurable::webhooks_redis is not provided.*prometheus-cpp not found, so qurable::webhooks_prometheus is not provided")
 _qw_packaging_test(option.openssl_on_without_openssl STEP project SOURCE_DIR "${PROJECT_SOURCE_DIR}"
   CONFIGURE_ARGS ${_qw_pkg_configure_only} -DQURABLE_WEBHOOKS_WITH_OPENSSL=ON -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON
   EXPECT_FAILURE "QURABLE_WEBHOOKS_WITH_OPENSSL is ON but the package OpenSSL was not found")

@@ -5,6 +5,8 @@
 #include <qurable/webhooks/observe/observer.hpp>
 
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -77,15 +79,16 @@ qw::request_record sample_record() {
 TEST_CASE("observer_slot: without an observer nothing is recorded or called", "[observe]") {
   const qw::observer_slot slot;
   CHECK_FALSE(slot);
-  qw::request_record storage;
+  std::optional<qw::request_record> storage;
   qw::request_record* rec = slot.record(storage);
   CHECK(rec == nullptr);
+  CHECK_FALSE(storage.has_value());  // not even constructed
   {
     qw::stage_timer timer(rec, qw::observe_stage::parse);
+    qw::stage_clock clock(rec);
     std::this_thread::sleep_for(1ms);
+    clock.lap(qw::observe_stage::parse);
   }
-  CHECK_FALSE(storage.ran(qw::observe_stage::parse));
-  CHECK(storage.time(qw::observe_stage::parse) == qw::request_record::duration::zero());
   slot.request(rec);
   slot.queue_depth(3, 10);
   CHECK(slot.failures() == 0);
@@ -94,9 +97,11 @@ TEST_CASE("observer_slot: without an observer nothing is recorded or called", "[
 TEST_CASE("stage_timer: times each stage, sums a stage entered twice, marks what ran", "[observe]") {
   counting_observer seen;
   const qw::observer_slot slot(&seen);
-  qw::request_record storage;
-  qw::request_record* rec = slot.record(storage);
-  REQUIRE(rec == &storage);
+  std::optional<qw::request_record> slot_storage;
+  qw::request_record* rec = slot.record(slot_storage);
+  REQUIRE(slot_storage.has_value());
+  REQUIRE(rec == &*slot_storage);
+  qw::request_record& storage = *rec;
   {
     qw::stage_timer timer(rec, qw::observe_stage::store);
     std::this_thread::sleep_for(2ms);
@@ -118,6 +123,29 @@ TEST_CASE("stage_timer: times each stage, sums a stage entered twice, marks what
 
   slot.request(rec);
   CHECK(seen.requests == 1);
+}
+
+TEST_CASE("stage_clock: one clock read per boundary, each lap charged to its stage", "[observe]") {
+  qw::request_record storage;
+  qw::stage_clock clock(&storage);
+  std::this_thread::sleep_for(2ms);
+  clock.lap(qw::observe_stage::authentication);
+  std::this_thread::sleep_for(30ms);
+  clock.skip();  // not charged to anything
+  std::this_thread::sleep_for(1ms);
+  clock.lap(qw::observe_stage::parse);
+  clock.lap(qw::observe_stage::handler);  // an empty stage still counts as run
+  CHECK(storage.time(qw::observe_stage::authentication) >= 2ms);
+  CHECK(storage.time(qw::observe_stage::authentication) < 30ms);
+  CHECK(storage.time(qw::observe_stage::parse) >= 1ms);
+  CHECK(storage.time(qw::observe_stage::parse) < 30ms);
+  CHECK(storage.ran(qw::observe_stage::handler));
+  CHECK_FALSE(storage.ran(qw::observe_stage::store));
+
+  qw::request_record untouched;
+  qw::stage_clock off(nullptr);
+  off.lap(qw::observe_stage::parse);
+  CHECK_FALSE(untouched.ran(qw::observe_stage::parse));
 }
 
 TEST_CASE("observer_slot: forwards every kind of event", "[observe]") {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -230,7 +231,7 @@ TEST_CASE("prometheus: through an observer_slot, as a receiver calls it", "[prom
   prometheus::Registry registry;
   qw::prometheus_observer metrics(registry);
   const qw::observer_slot slot(&metrics);
-  qw::request_record storage;
+  std::optional<qw::request_record> storage;
   qw::request_record* rec = slot.record(storage);
   REQUIRE(rec != nullptr);
   rec->kind = qw::outcome_kind::dispatched;

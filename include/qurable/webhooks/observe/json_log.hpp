@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -88,28 +89,27 @@ inline void format_json_log_line(std::string& out, const request_record& r) {
   out += "}\n";
 }
 
-inline void format_json_log_line(std::string& out, const drift_record& r) {
-  out += R"({"log":"drift")";
-  detail::write_json_member(out, "event_type");
-  detail::write_json_string_or_null(out, r.event_type);
-  detail::write_json_member(out, "path");
-  detail::write_json_string(out, r.path);
-  detail::write_json_member(out, "expected");
-  detail::write_json_string(out, r.expected);
-  detail::write_json_member(out, "found");
-  detail::write_json_string(out, r.found);
+namespace detail {
+// {"log":"<log>","<key>":"<value>",...}\n, every value a string.
+inline void format_json_log_strings(std::string& out, std::string_view log,
+                                    std::initializer_list<std::pair<std::string_view, std::string_view>> members) {
+  out += R"({"log":)";
+  write_json_string(out, log);
+  for (const auto& [key, value] : members) {
+    write_json_member(out, key);
+    write_json_string(out, value);
+  }
   out += "}\n";
+}
+}  // namespace detail
+
+inline void format_json_log_line(std::string& out, const drift_record& r) {
+  detail::format_json_log_strings(
+      out, "drift", {{"event_type", r.event_type}, {"path", r.path}, {"expected", r.expected}, {"found", r.found}});
 }
 
 inline void format_json_log_line(std::string& out, const store_error_record& r) {
-  out += R"({"log":"store_error")";
-  detail::write_json_member(out, "operation");
-  detail::write_json_string(out, r.operation);
-  if (!r.message.empty()) {
-    detail::write_json_member(out, "message");
-    detail::write_json_string(out, r.message);
-  }
-  out += "}\n";
+  detail::format_json_log_strings(out, "store_error", {{"operation", r.operation}, {"message", r.message}});
 }
 
 class json_log_observer final : public observer {

@@ -68,17 +68,6 @@ parse_result parse_body(parser& p, const Body& body) {
   }
 }
 
-// The outcome's views point into a parser that goes back to a pool (or to a worker) when handle() returns, so the
-// caller gets copies kept per thread. Reused: no allocation once they have grown to the longest key seen.
-inline void keep_event_ids(outcome& out) {
-  thread_local std::string event_type;
-  thread_local std::string loyalty_event_key;
-  event_type.assign(out.event_type.data(), out.event_type.size());
-  loyalty_event_key.assign(out.loyalty_event_key.data(), out.loyalty_event_key.size());
-  out.event_type = event_type;
-  out.loyalty_event_key = loyalty_event_key;
-}
-
 inline outcome make_outcome(outcome_kind kind, int status, std::string_view message = {},
                             error_code code = error_code::none) {
   outcome out;
@@ -200,7 +189,8 @@ class receiver_core {
 
   response respond(outcome&& out, std::string_view body) const {
     report(body, out);
-    keep_event_ids(out);
+    // The outcome's views point into a parser that goes back to a pool (or to a worker) when handle() returns: the
+    // response copies them into storage of its own.
     return response_builder::make(std::move(out), retry_after_);
   }
 

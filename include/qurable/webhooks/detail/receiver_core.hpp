@@ -1,7 +1,9 @@
 #pragma once
 // What receiver and async_receiver share: the checks before parsing, idempotency, and outcomes into responses.
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +21,7 @@
 #include "../http/options.hpp"
 #include "../http/response.hpp"
 #include "../idempotency/store.hpp"
+#include "contain.hpp"
 #include "text.hpp"
 
 namespace qurable::webhooks {
@@ -105,28 +108,35 @@ class receiver_core {
   // Method, size, Content-Type, authentication: everything before parsing. Empty when the request passes.
   std::optional<response> screen(std::string_view method, const header_lookup& headers, std::string_view body) const {
     if (method != "POST") {  // methods are case-sensitive (RFC 9110)
-      return respond(make_outcome(outcome_kind::method_not_allowed, 405, "only POST is allowed"), body);
+      return refuse(make_outcome(outcome_kind::method_not_allowed, 405, "only POST is allowed"), headers.failed(),
+                    body);
     }
     if (body.size() > options_.parser.max_body_size) {
-      return respond(make_outcome(outcome_kind::rejected, 413, "the body is larger than max_body_size",
-                                  error_code::body_too_large),
-                     body);
+      return refuse(make_outcome(outcome_kind::rejected, 413, "the body is larger than max_body_size",
+                                 error_code::body_too_large),
+                    headers.failed(), body);
     }
     const std::optional<std::string_view> type = headers("content-type");
     if (!type || !is_json_media_type(*type)) {
-      return respond(make_outcome(outcome_kind::unsupported_media_type, 415,
-                                  type ? "Content-Type is not application/json" : "no Content-Type header"),
-                     body);
+      return refuse(make_outcome(outcome_kind::unsupported_media_type, 415,
+                                 type ? "Content-Type is not application/json" : "no Content-Type header"),
+                    headers.failed(), body);
     }
-    const auth_result auth = auth_.verify(headers, body);
+    auth_result auth;
+    std::string thrown;  // what a throwing verifier said: it fails closed, as a 401
+    if (!call_contained([&] { auth = auth_.verify(headers, body); }, thrown)) {
+      hook_failures_.fetch_add(1, std::memory_order_relaxed);
+      auth = {false, "verifier_threw", thrown};
+    }
     if (!auth.ok) {
       outcome out = make_outcome(outcome_kind::unauthorized, 401);
       out.message.reserve(auth.reason.size() + 2 + auth.message.size());
       out.message.append(auth.reason.data(), auth.reason.size())
           .append(": ")
           .append(auth.message.data(), auth.message.size());
-      return respond(std::move(out), body);
+      return refuse(std::move(out), headers.failed(), body);
     }
+    if (headers.failed()) count_lookup_failure();  // passed anyway (the header that threw was not needed)
     return std::nullopt;
   }
 
@@ -183,26 +193,63 @@ class receiver_core {
     }
   }
 
-  void report(std::string_view body, const outcome& out) const {
-    if (options_.dead_letter && goes_to_dead_letter(out.kind)) options_.dead_letter(body, out);
-  }
+  // For a delivery that passed authentication: runs the dead-letter hook if the outcome goes there. A hook that
+  // throws is counted in hook_failures(), never propagated.
+  void report(std::string_view body, const outcome& out) const { (void)dead_letter(body, out); }
 
+  // The answer for a delivery that passed authentication (the dead-letter hook runs on the way).
   response respond(outcome&& out, std::string_view body) const {
-    report(body, out);
+    std::string note = dead_letter(body, out);
     // The outcome's views point into a parser that goes back to a pool (or to a worker) when handle() returns: the
     // response copies them into storage of its own.
-    return response_builder::make(std::move(out), retry_after_);
+    response r = response_builder::make(std::move(out), retry_after_);
+    if (!note.empty()) response_builder::note(r, note);  // after the body was written: the answer stays the same
+    return r;
   }
 
+  // How many calls into user code threw and were contained: the dead-letter hook, an authentication verifier, the
+  // header lookup. None of them changes the documented answer (see each one).
+  std::uint64_t hook_failures() const noexcept { return hook_failures_.load(std::memory_order_relaxed); }
+
  private:
-  // A 413 for a body that was not (or not wholly) read: the dead-letter hook gets an empty body.
+  // The answer for a request refused before authentication passed: dead-lettered only when asked for.
+  response refuse(outcome&& out, bool lookup_failed, std::string_view body) const {
+    std::string note = options_.dead_letter_unauthenticated ? dead_letter(body, out) : std::string();
+    if (lookup_failed) {
+      count_lookup_failure();
+      if (!note.empty()) note += "; ";
+      note += "the header lookup threw (its header was read as absent)";
+    }
+    response r = response_builder::make(std::move(out), retry_after_);
+    if (!note.empty()) response_builder::note(r, note);
+    return r;
+  }
+
+  // Runs the hook if the outcome goes to dead-letter; empty, or what a throwing hook said.
+  std::string dead_letter(std::string_view body, const outcome& out) const {
+    std::string note;
+    if (!options_.dead_letter || !goes_to_dead_letter(out.kind)) return note;
+    std::string thrown;
+    if (!call_contained([&] { options_.dead_letter(body, out); }, thrown)) {
+      hook_failures_.fetch_add(1, std::memory_order_relaxed);
+      note = "the dead-letter hook threw: ";
+      note += thrown;
+    }
+    return note;
+  }
+
+  void count_lookup_failure() const noexcept { hook_failures_.fetch_add(1, std::memory_order_relaxed); }
+
+  // A 413 for a body that was not (or not wholly) read, before authentication: the dead-letter hook (when asked for)
+  // gets an empty body.
   response too_large(std::string_view message) const {
-    return respond(make_outcome(outcome_kind::rejected, 413, message, error_code::body_too_large), {});
+    return refuse(make_outcome(outcome_kind::rejected, 413, message, error_code::body_too_large), false, {});
   }
 
   authentication auth_;
   receiver_options options_;
   std::string retry_after_;
+  mutable std::atomic<std::uint64_t> hook_failures_{0};
 };
 
 }  // namespace detail

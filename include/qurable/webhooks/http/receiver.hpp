@@ -13,6 +13,7 @@
 // component's `qurable::webhooks::authenticator` plugs in as is.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,6 +56,11 @@ class receiver {
   std::optional<response> check_content_length(std::optional<std::size_t> declared) const {
     return core_.check_content_length(declared);
   }
+
+  // How many calls into user code around the handler threw and were contained: the dead-letter hook, the
+  // authentication verifier, the header lookup (handlers that throw are
+  // handler_failed instead). Worth a metric: none of these changes the HTTP answer, so nothing else shows them.
+  std::uint64_t hook_failures() const noexcept { return core_.hook_failures(); }
 
   // While reading a body without Content-Length (chunked): the 413 to send once more than max_body_size() bytes
   // have arrived, so the rest need not be buffered. The same answer handle() gives an oversize body.

@@ -197,6 +197,14 @@ struct response_builder {
     return r;
   }
 
+  // Adds to the outcome's message (for logs) what went wrong around the answer, e.g. a hook that threw; the status,
+  // headers and body stay as they were.
+  static void note(response& r, std::string_view text) {
+    std::string& message = r.outcome_.message;
+    if (!message.empty()) message += "; ";
+    message.append(text.data(), text.size());
+  }
+
   static constexpr std::string_view fixed_body(outcome_kind kind) noexcept {
     switch (kind) {
       case outcome_kind::dispatched: return R"({"outcome":"dispatched"})";

@@ -93,6 +93,9 @@ class async_receiver {
     return core_.check_content_length(declared);
   }
 
+  // As receiver::hook_failures() (the dead-letter hook also runs on the workers, for handler_failed).
+  std::uint64_t hook_failures() const noexcept { return core_.hook_failures(); }
+
   // As receiver::body_too_large(): the 413 for a chunked body that grew past max_body_size() while it arrived.
   response body_too_large() const { return core_.body_too_large(); }
 

@@ -654,7 +654,8 @@ TEST_CASE("a commit the store refuses keeps the 200 and says why in the message"
   std::uint64_t stolen_token = 0;
   const qw::receiver rx(qw::overloaded{[&](const qw::member_created& e) {
                           *now += 11;  // the lease runs out while we work
-                          const qw::reserve_result r = store.reserve(e.envelope.loyalty_event_key);
+                          const qw::reserve_result r =
+                              store.reserve("member-created:" + std::string(e.envelope.loyalty_event_key));
                           REQUIRE(r.status == qw::reserve_status::acquired);
                           stolen_token = r.token;
                         }},
@@ -663,7 +664,7 @@ TEST_CASE("a commit the store refuses keeps the 200 and says why in the message"
   CHECK(r.status() == 200);
   CHECK(r.outcome().kind == qw::outcome_kind::dispatched);
   CHECK(r.outcome().message.find("not_held") != std::string::npos);
-  CHECK(store.commit("ev_01JSKZG24NMDB0RRQHF247NSCX", stolen_token) == qw::store_status::ok);
+  CHECK(store.commit("member-created:ev_01JSKZG24NMDB0RRQHF247NSCX", stolen_token) == qw::store_status::ok);
 }
 
 TEST_CASE("the dead-letter hook sees authenticated deliveries that were refused or failed, and nothing else",

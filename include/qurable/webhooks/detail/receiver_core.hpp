@@ -140,13 +140,52 @@ class receiver_core {
     return std::nullopt;
   }
 
-  // The idempotency key: the event's loyaltyEventKey, or for an event without one the hash of its exact bytes
-  // (body_key(); only byte-identical redeliveries are recognised). `fallback` holds the latter.
-  static std::string_view idempotency_key(const event& e, std::string_view body, std::string& fallback) {
+  // The default idempotency key, in `buffer`: the event type, then ':', then the loyaltyEventKey, e.g.
+  // "member-created:ev_01JSKZG24NMDB0RRQHF247NSCX". The type is written with '%', ':' and '#' percent-encoded
+  // (%25, %3A, %23; no event type the platform documents has any), so the first ':' ends it and two different
+  // (type, key) pairs never share a key. An event without a loyaltyEventKey gets the type, '#' and body_key() of
+  // its exact bytes ("unknown-type#body:<16 hex digits>": only byte-identical redeliveries are recognised).
+  // `buffer` keeps its capacity between calls: no allocation once warm (except body_key()'s, for keyless events).
+  static std::string_view idempotency_key(const event& e, std::string_view body, std::string& buffer) {
+    buffer.clear();
+    const std::string_view type = e.envelope().event_type;
+    if (type.find_first_of("%:#") == std::string_view::npos) {
+      buffer.append(type.data(), type.size());
+    } else {
+      for (const char c : type) {
+        switch (c) {
+          case '%': buffer += "%25"; break;
+          case ':': buffer += "%3A"; break;
+          case '#': buffer += "%23"; break;
+          default: buffer += c;
+        }
+      }
+    }
     const std::string_view key = e.envelope().loyalty_event_key;
-    if (!key.empty()) return key;
-    fallback = body_key(body);
-    return fallback;
+    if (!key.empty()) {
+      buffer += ':';
+      buffer.append(key.data(), key.size());
+    } else {
+      buffer += '#';
+      buffer += body_key(body);
+    }
+    return buffer;
+  }
+
+  // The key to reserve: options().idempotency_key's when it is set and gives one, else the default above. A key
+  // function that throws is counted in hook_failures() and the default key is used.
+  std::string_view idempotency_key(const event& e, const header_lookup& headers, std::string_view body,
+                                   std::string& buffer) const {
+    if (options_.idempotency_key) {
+      buffer.clear();
+      std::string thrown;
+      if (!call_contained([&] { options_.idempotency_key(e, headers, body, buffer); }, thrown)) {
+        hook_failures_.fetch_add(1, std::memory_order_relaxed);
+      } else if (!buffer.empty()) {
+        return buffer;
+      }
+    }
+    return idempotency_key(e, body, buffer);
   }
 
   // The answer when the store did not hand us the key; empty for `acquired`.
@@ -208,7 +247,7 @@ class receiver_core {
   }
 
   // How many calls into user code threw and were contained: the dead-letter hook, an authentication verifier, the
-  // header lookup. None of them changes the documented answer (see each one).
+  // header lookup, the idempotency key function. None of them changes the documented answer (see each one).
   std::uint64_t hook_failures() const noexcept { return hook_failures_.load(std::memory_order_relaxed); }
 
  private:

@@ -3,10 +3,12 @@
 
 #include <chrono>
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "../core/outcome.hpp"
 #include "../core/parser.hpp"
+#include "../http/headers.hpp"
 #include "../idempotency/store.hpp"
 
 namespace qurable::webhooks {
@@ -22,11 +24,22 @@ namespace qurable::webhooks {
 // The outcome's views are valid during the call only.
 using dead_letter_hook = std::function<void(std::string_view body, const outcome& result)>;
 
+// Your own idempotency key for a delivery that passed authentication and parsed, e.g. the Standard Webhooks
+// `webhook-id` header: `key.assign(*headers("webhook-id"))`. Write it into `key` (empty on entry; its capacity is
+// kept between requests, so a warm receiver does not allocate for it). Leaving `key` empty, or throwing (counted in
+// the receiver's hook_failures()), uses the default key for that delivery. Called concurrently: keep it
+// thread-safe. The key must identify the event, not the attempt: every redelivery of an event must get the same key.
+using idempotency_key_function =
+    std::function<void(const event& e, const header_lookup& headers, std::string_view body, std::string& key)>;
+
 struct receiver_options {
   // max_body_size (default 1 MiB) is the limit for check_content_length() and the body alike; max_depth as in parse.
   parser_options parser;
   // Not owned: must outlive the receiver. Null: no deduplication (every delivery runs the handler).
   idempotency_store* idempotency = nullptr;
+  // Empty: the default key, "<eventType>:<loyaltyEventKey>" (see receiver_core::idempotency_key and
+  // docs/receiving.md#idempotency). Only used when `idempotency` is set.
+  idempotency_key_function idempotency_key;
   dead_letter_hook dead_letter;
   // Also send requests refused before authentication passed (401, 405, 415, 413 before authentication) to
   // dead_letter. Off by default: anyone can send those, and each may carry max_body_size bytes into whatever store

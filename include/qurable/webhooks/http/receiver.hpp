@@ -58,8 +58,8 @@ class receiver {
   }
 
   // How many calls into user code around the handler threw and were contained: the dead-letter hook, the
-  // authentication verifier, the header lookup (handlers that throw are
-  // handler_failed instead). Worth a metric: none of these changes the HTTP answer, so nothing else shows them.
+  // authentication verifier, the header lookup, the idempotency key function (handlers that throw are handler_failed
+  // instead). Worth a metric: none of these changes the HTTP answer, so nothing else shows them.
   std::uint64_t hook_failures() const noexcept { return core_.hook_failures(); }
 
   // While reading a body without Content-Length (chunked): the 413 to send once more than max_body_size() bytes
@@ -83,8 +83,7 @@ class receiver {
     idempotency_store* const store = core_.options().idempotency;
     if (store == nullptr) return core_.respond(detail::from_dispatch(e, dispatch(e, visitor_)), raw);
 
-    std::string fallback;
-    const std::string_view key = detail::receiver_core::idempotency_key(e, raw, fallback);
+    const std::string_view key = core_.idempotency_key(e, lookup, raw, parser.scratch());
     reservation held(*store, key);
     if (std::optional<outcome> answer = detail::receiver_core::unless_acquired(held.status(), e)) {
       return core_.respond(std::move(*answer), raw);

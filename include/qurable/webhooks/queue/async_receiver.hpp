@@ -53,7 +53,7 @@ struct async_slot {
   parser json;
   std::string body;  // capacity kept between deliveries: no allocation once warm
   const event* parsed = nullptr;
-  std::string fallback_key;  // body_key() for events without a loyaltyEventKey
+  std::string fallback_key;  // holds the idempotency key (keeps its capacity: no allocation once warm)
   std::optional<reservation> held;
 };
 
@@ -122,8 +122,7 @@ class async_receiver {
     slot->parsed = &*parsed;
 
     if (idempotency_store* store = core_.options().idempotency) {
-      const std::string_view key =
-          detail::receiver_core::idempotency_key(*slot->parsed, slot->body, slot->fallback_key);
+      const std::string_view key = core_.idempotency_key(*slot->parsed, lookup, slot->body, slot->fallback_key);
       slot->held.emplace(*store, key);
       if (std::optional<outcome> answer = detail::receiver_core::unless_acquired(slot->held->status(), *slot->parsed)) {
         response r = core_.respond(std::move(*answer), raw);

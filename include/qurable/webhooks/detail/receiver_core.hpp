@@ -96,6 +96,7 @@ class receiver_core {
   }
 
   const receiver_options& options() const noexcept { return options_; }
+  const authentication& auth() const noexcept { return auth_; }
 
   std::optional<response> check_content_length(std::optional<std::size_t> declared) const {
     if (!declared || *declared <= options_.parser.max_body_size) return std::nullopt;

@@ -9,8 +9,10 @@
 // A stack that knows the declared Content-Length before reading the body calls check_content_length() first.
 // docs/receiving.md has the full table of outcomes, statuses and what the platform does with each.
 //
-// Authentication is pluggable (`authentication::with(...)`) so that this header needs no OpenSSL: the signature
-// component's `qurable::webhooks::authenticator` plugs in as is.
+// Authentication is pluggable so that this header needs no OpenSSL. The usual, secure receiver is one line with the
+// signature component (auth/standard_webhooks.hpp, target qurable::webhooks_signature):
+//   const qw::receiver webhooks(handlers, qw::standard_webhooks(secret));
+// `authentication::with(...)` takes any other check.
 
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +50,8 @@ class receiver {
   receiver& operator=(const receiver&) = delete;
 
   const receiver_options& options() const noexcept { return core_.options(); }
+  // How requests are authenticated; log auth().status() at startup ("ok", "disabled", "invalid_secret"...).
+  const authentication& auth() const noexcept { return core_.auth(); }
   // For the stack's own body limit (many have one).
   std::size_t max_body_size() const noexcept { return core_.options().parser.max_body_size; }
 

@@ -159,6 +159,7 @@ TEST_CASE("methods other than POST are answered 405 with Allow: POST", "[receive
   dead_letters dl;
   qw::receiver_options options;
   options.dead_letter = dl.hook();
+  options.dead_letter_unauthenticated = true;  // so that the hook shows each refusal
   const qw::receiver rx(counting_visitor(c), no_auth, options);
 
   for (const char* method : {"GET", "PUT", "DELETE", "HEAD", "post", ""}) {
@@ -183,6 +184,7 @@ TEST_CASE("413 from check_content_length before the body is read, and from the b
   qw::receiver_options options;
   options.parser.max_body_size = 4096;
   options.dead_letter = dl.hook();
+  options.dead_letter_unauthenticated = true;  // 413 before authentication: dead-lettered on request only
   const qw::receiver rx(counting_visitor(c),
                         qw::authentication::with([&auth_calls](const qw::header_lookup&, std::string_view) {
                           ++auth_calls;
@@ -293,6 +295,7 @@ TEST_CASE("authentication failures are 401 'unauthorized'; the reason goes to th
   dead_letters dl;
   qw::receiver_options options;
   options.dead_letter = dl.hook();
+  options.dead_letter_unauthenticated = true;  // the reason is visible in the hook only when asked for
   const auto bearer = [](const qw::header_lookup& headers, std::string_view) {
     const std::optional<std::string_view> token = headers("authorization");
     if (!token) return qw::auth_result{false, "missing_header", "no Authorization header"};
@@ -343,6 +346,7 @@ TEST_CASE("a verifier object with verify(headers, body) and one returning bool p
   dead_letters dl;
   qw::receiver_options options;
   options.dead_letter = dl.hook();
+  options.dead_letter_unauthenticated = true;
   const qw::receiver rx(counting_visitor(c), qw::authentication::with(body_prefix_verifier{"{\n  \"event\""}), options);
   CHECK(rx.handle("POST", qwt::json_headers().set("X-Test", "1"), qwt::examples::member_created).status() == 200);
   CHECK(rx.handle("POST", qwt::json_headers().set("X-Test", "2"), qwt::examples::member_created).status() == 401);
@@ -650,7 +654,8 @@ TEST_CASE("a commit the store refuses keeps the 200 and says why in the message"
   std::uint64_t stolen_token = 0;
   const qw::receiver rx(qw::overloaded{[&](const qw::member_created& e) {
                           *now += 11;  // the lease runs out while we work
-                          const qw::reserve_result r = store.reserve(e.envelope.loyalty_event_key);
+                          const qw::reserve_result r =
+                              store.reserve("member-created:" + std::string(e.envelope.loyalty_event_key));
                           REQUIRE(r.status == qw::reserve_status::acquired);
                           stolen_token = r.token;
                         }},
@@ -659,15 +664,22 @@ TEST_CASE("a commit the store refuses keeps the 200 and says why in the message"
   CHECK(r.status() == 200);
   CHECK(r.outcome().kind == qw::outcome_kind::dispatched);
   CHECK(r.outcome().message.find("not_held") != std::string::npos);
-  CHECK(store.commit("ev_01JSKZG24NMDB0RRQHF247NSCX", stolen_token) == qw::store_status::ok);
+  CHECK(store.commit("member-created:ev_01JSKZG24NMDB0RRQHF247NSCX", stolen_token) == qw::store_status::ok);
 }
 
-TEST_CASE("the dead-letter hook sees every refused or failed delivery and nothing else", "[receiver]") {
+TEST_CASE("the dead-letter hook sees authenticated deliveries that were refused or failed, and nothing else",
+          "[receiver][dead_letter]") {
   dead_letters dl;
   qw::memory_store store;
   qw::receiver_options options;
   options.dead_letter = dl.hook();
   options.idempotency = &store;
+  bool opt_in = false;
+  SECTION("by default: only what passed authentication") {}
+  SECTION("dead_letter_unauthenticated: also what was refused before") {
+    options.dead_letter_unauthenticated = true;
+    opt_in = true;
+  }
   const qw::receiver rx(
       qw::overloaded{[](const qw::member_created&) {},
                      [](const qw::coupon_event&) { return qw::handler_result::failure("no coupons today"); }},
@@ -682,16 +694,27 @@ TEST_CASE("the dead-letter hook sees every refused or failed delivery and nothin
   CHECK(post(qwt::json_headers().set("x-deny", "1"), qwt::examples::member_created) == 401);  // unauthorized
   CHECK(post(qwt::headers().set("content-type", "text/plain"), qwt::examples::member_created) == 415);
   CHECK(rx.handle("PATCH", qwt::json_headers(), "{}").status() == 405);
+  CHECK(post(qwt::json_headers(), std::string(options.parser.max_body_size + 1, ' ')) == 413);
+  CHECK(rx.check_content_length(options.parser.max_body_size + 1)->status() == 413);
+  CHECK(rx.body_too_large().status() == 413);
 
   const auto items = dl.items();
-  REQUIRE(items.size() == 5);
+  REQUIRE(items.size() == (opt_in ? 8u : 2u));
   CHECK(items[0].kind == qw::outcome_kind::handler_failed);
   CHECK(items[0].body == qwt::examples::coupon_code_used);
   CHECK(items[1].kind == qw::outcome_kind::rejected);
   CHECK(items[1].body == "[]");
-  CHECK(items[2].kind == qw::outcome_kind::unauthorized);
-  CHECK(items[3].kind == qw::outcome_kind::unsupported_media_type);
-  CHECK(items[4].kind == qw::outcome_kind::method_not_allowed);
+  if (opt_in) {
+    CHECK(items[2].kind == qw::outcome_kind::unauthorized);
+    CHECK(items[3].kind == qw::outcome_kind::unsupported_media_type);
+    CHECK(items[4].kind == qw::outcome_kind::method_not_allowed);
+    CHECK(items[5].code == qw::error_code::body_too_large);
+    CHECK(items[5].body.size() == options.parser.max_body_size + 1);
+    CHECK(items[6].code == qw::error_code::body_too_large);
+    CHECK(items[6].body.empty());
+    CHECK(items[7].code == qw::error_code::body_too_large);
+  }
+  CHECK(rx.hook_failures() == 0);
 }
 
 TEST_CASE("concurrent requests never see each other's event", "[receiver][threads]") {

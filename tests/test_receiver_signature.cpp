@@ -30,6 +30,7 @@ struct fixture {
 
   qw::receiver_options options() {
     qw::receiver_options o;
+    o.dead_letter_unauthenticated = true;  // the 401s below are checked through the hook
     o.dead_letter = [this](std::string_view body, const qw::outcome& out) {
       std::lock_guard<std::mutex> lock(mutex);
       dead.push_back(recorded{std::string(body), out.kind, out.message});
@@ -138,4 +139,43 @@ TEST_CASE("an explicitly disabled authenticator lets requests through", "[receiv
                         f.options());
   CHECK(rx.handle("POST", qwt::json_headers(), qwt::examples::member_created).status() == 200);
   CHECK(f.handled == 1);
+}
+
+TEST_CASE("the one-line secure receiver: qw::standard_webhooks(secret)", "[receiver][signature]") {
+  std::atomic<int> handled{0};
+  const auto handlers = qw::overloaded{[&handled](const qw::event_envelope&) { ++handled; }};
+  const qw::receiver webhooks(handlers, qw::standard_webhooks(qwt::test_secret));
+  CHECK(webhooks.auth().verifies());
+  CHECK(webhooks.auth().status() == "ok");
+
+  const std::string body(qwt::examples::coupon_code_used);
+  CHECK(webhooks.handle("POST", qwt::signed_headers(body), body).status() == 200);
+  CHECK(webhooks.handle("POST", qwt::json_headers(), body).status() == 401);
+  CHECK(webhooks.handle("POST", qwt::signed_headers(body, "whsec_b3RoZXItc2VjcmV0"), body).status() == 401);
+  CHECK(handled == 1);
+
+  // Rotation: either secret passes; options pass through (a zero tolerance refuses a timestamp 10 s old).
+  const qw::receiver rotating(handlers, qw::standard_webhooks({"whsec_b3RoZXItc2VjcmV0", qwt::test_secret}));
+  CHECK(rotating.handle("POST", qwt::signed_headers(body), body).status() == 200);
+  const std::vector<std::string> secrets{std::string(qwt::test_secret)};
+  CHECK(
+      qw::receiver(handlers, qw::standard_webhooks(secrets)).handle("POST", qwt::signed_headers(body), body).status() ==
+      200);
+  qw::standard_webhooks_options strict;
+  strict.tolerance = std::chrono::seconds(0);
+  strict.clock = [] { return std::chrono::system_clock::now() + std::chrono::seconds(10); };
+  const qw::receiver no_slack(handlers, qw::standard_webhooks(qwt::test_secret, strict));
+  CHECK(no_slack.handle("POST", qwt::signed_headers(body), body).status() == 401);
+  CHECK(handled == 3);
+
+  // A malformed secret does not throw: it says so at startup, and every request is a 401.
+  const qw::receiver broken(handlers, qw::standard_webhooks("not base64!"));
+  CHECK(broken.auth().status() == "invalid_secret");
+  const qw::response r = broken.handle("POST", qwt::signed_headers(body), body);
+  CHECK(r.status() == 401);
+  CHECK(r.outcome().message.rfind("invalid_secret: ", 0) == 0);
+  CHECK(qw::authentication::none_i_know_what_i_am_doing().status() == "disabled");
+  CHECK(qw::authentication::with([](const qw::header_lookup&, std::string_view) { return true; }).status() == "ok");
+  CHECK(qw::authentication::with(qw::authenticator()).status() == "not_configured");
+  CHECK(handled == 3);
 }

@@ -470,8 +470,9 @@ TEST_CASE("redis: behind two receivers, a duplicate is answered duplicate and th
   CHECK(coupons == 2);
 
   raw_client raw(server().socket());
-  CHECK(raw.run({"GET", o.key_prefix + "ev_01JSKZG24NMDB0RRQHF247NSCX"}).text.rfind("done:", 0) == 0);
-  CHECK(raw.run({"GET", o.key_prefix + "ev_c11viQYM0YZHBS9X3G0VMVyfMQ"}).text.rfind("done:", 0) == 0);
+  // The receiver's default key: "<eventType>:<loyaltyEventKey>".
+  CHECK(raw.run({"GET", o.key_prefix + "member-created:ev_01JSKZG24NMDB0RRQHF247NSCX"}).text.rfind("done:", 0) == 0);
+  CHECK(raw.run({"GET", o.key_prefix + "coupon-code-used:ev_c11viQYM0YZHBS9X3G0VMVyfMQ"}).text.rfind("done:", 0) == 0);
 }
 
 TEST_CASE("redis: with Redis unreachable the receiver answers 503 with Retry-After and runs no handler",

@@ -175,7 +175,8 @@ TEST_CASE("stream worker: each event once, duplicates acknowledged, effects appl
   CHECK(w1.stats().processed + w2.stats().processed == 3);
   CHECK(w1.stats().duplicates + w2.stats().duplicates == 2);
   CHECK(raw.run({"GET", st.counter_key}).text == "3");  // one INCR per event, none for the duplicates
-  CHECK(raw.run({"GET", o.key_prefix + "ev_a"}).text.rfind("done:", 0) == 0);
+  CHECK(raw.run({"GET", o.key_prefix + "member-created:ev_a"}).text.rfind("done:", 0) ==
+        0);  // the receivers' key format
   CHECK(raw.run({"XPENDING", o.stream, "workers"}).type == REDIS_REPLY_ARRAY);
   CHECK(integer(raw, {"HLEN", o.stream + ":attempts"}) == 0);
 
@@ -184,7 +185,7 @@ TEST_CASE("stream worker: each event once, duplicates acknowledged, effects appl
   so.unix_socket = server().socket();
   so.key_prefix = o.key_prefix;
   qw::redis_store store(so);
-  CHECK(store.reserve("ev_b").status == qw::reserve_status::already_processed);
+  CHECK(store.reserve("member-created:ev_b").status == qw::reserve_status::already_processed);
 }
 
 TEST_CASE("stream worker: a failing handler is retried, then dead-lettered with its body; no effect is applied",

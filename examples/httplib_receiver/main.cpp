@@ -147,9 +147,9 @@ qw::receiver_options make_options(const options& o, qw::idempotency_store& proce
   ro.parser.max_body_size = o.max_body_bytes;
   // Dedupe redeliveries within this process. Several instances behind a load balancer need a shared store instead.
   ro.idempotency = &processed;
-  // Every refused or failed delivery, with its exact bytes. A real service writes them somewhere durable to inspect
-  // or replay; this one only says it would. Anyone can post to the endpoint, so unauthenticated requests arrive
-  // here too: keep them apart (outcome_kind::unauthorized) or drop them.
+  // Every authenticated delivery that was refused or failed, with its exact bytes. A real service writes them
+  // somewhere durable to inspect or replay; this one only says it would. Requests refused before authentication
+  // (401, 405, 415, oversize) come from anyone and stay out unless ro.dead_letter_unauthenticated is set.
   ro.dead_letter = [](std::string_view body, const qw::outcome& o) {
     log_line("dead-letter ", qw::to_string(o.kind), " ", o.http_status, " ", body.size(), " bytes");
   };

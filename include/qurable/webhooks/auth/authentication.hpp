@@ -36,6 +36,14 @@ auth_result to_auth_result(const R& result) {
   }
 }
 
+// A verifier whose status() has a to_string() (found by ADL) returning a std::string_view to a literal, as the
+// signature component's verifiers and authenticator have.
+template <class Verifier, class = void>
+struct has_status_member : std::false_type {};
+template <class Verifier>
+struct has_status_member<Verifier, std::void_t<decltype(to_string(std::declval<const Verifier&>().status()))>>
+    : std::is_same<decltype(to_string(std::declval<const Verifier&>().status())), std::string_view> {};
+
 template <class Verifier, class = void>
 struct has_verify_member : std::false_type {};
 template <class Verifier>
@@ -46,7 +54,8 @@ struct has_verify_member<Verifier, std::void_t<decltype(std::declval<const Verif
 }  // namespace detail
 
 // How requests are authenticated. There is no default on purpose: a receiver is built with one of
-//   authentication::with(qurable::webhooks::authenticator::standard_webhooks(...))  // standard_webhooks.hpp (OpenSSL)
+//   qurable::webhooks::standard_webhooks(secret)  // auth/standard_webhooks.hpp (OpenSSL): the usual choice
+//   authentication::with(qurable::webhooks::authenticator::...(...))  // the same, spelled out; or shared_secret
 //   authentication::with(my_check)        // anything with verify(headers, body), or callable as (headers, body)
 //   authentication::none_i_know_what_i_am_doing()  // accepts every request: local tests, or an authenticating proxy
 // Verifiers are called concurrently from request threads, through a const reference, and must not throw.
@@ -58,8 +67,9 @@ class authentication {
   static authentication with(Verifier verifier) {
     using V = std::decay_t<Verifier>;
     authentication a;
-    a.verify_ = [v = std::make_shared<const V>(std::move(verifier))](const header_lookup& headers,
-                                                                     std::string_view body) {
+    const auto shared = std::make_shared<const V>(std::move(verifier));
+    if constexpr (detail::has_status_member<V>::value) a.status_ = to_string(shared->status());
+    a.verify_ = [v = shared](const header_lookup& headers, std::string_view body) {
       if constexpr (detail::has_verify_member<V>::value) {
         return detail::to_auth_result(v->verify(headers, body));
       } else {
@@ -72,10 +82,20 @@ class authentication {
   }
 
   // No verification at all. Named so that it is never chosen by accident; log it at startup.
-  static authentication none_i_know_what_i_am_doing() { return authentication(); }
+  static authentication none_i_know_what_i_am_doing() {
+    authentication a;
+    a.status_ = "disabled";
+    return a;
+  }
 
   // True when requests are checked (with()), false for none_i_know_what_i_am_doing().
   bool verifies() const noexcept { return static_cast<bool>(verify_); }
+
+  // Worth logging (and checking) at startup. "ok" when requests can pass, "disabled" for
+  // none_i_know_what_i_am_doing(), else the reason every request will fail with, for a verifier that reports its
+  // configuration through status() (the signature component's do): "invalid_secret" for a malformed secret,
+  // "not_configured", "crypto_failure". A verifier without status() is "ok".
+  std::string_view status() const noexcept { return status_; }
 
   auth_result verify(const header_lookup& headers, std::string_view body) const {
     if (!verify_) return {true, "disabled", "authentication disabled"};
@@ -85,6 +105,7 @@ class authentication {
  private:
   authentication() = default;
   std::function<auth_result(const header_lookup&, std::string_view)> verify_;
+  std::string_view status_ = "ok";  // a string literal
 };
 
 }  // namespace qurable::webhooks

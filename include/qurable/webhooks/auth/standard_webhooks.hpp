@@ -13,6 +13,7 @@
 // answering it with HTTP 401 is the receiver's job. Objects are immutable after construction, so one instance can
 // serve concurrent requests.
 
+#include "../auth/authentication.hpp"
 #include "../detail/base64.hpp"
 #include "../detail/crypto.hpp"
 #include "../http/headers.hpp"
@@ -371,5 +372,25 @@ class authenticator {
 
   impl impl_;
 };
+
+// The receiver's authentication for Standard Webhooks signatures, in one call:
+//   const qw::receiver webhooks(handlers, qw::standard_webhooks(secret));
+// `secret` is "whsec_<base64>" or bare base64; several (rotation) as an initializer list or a vector. A malformed
+// secret does not throw: every request is then refused 401, and the authentication's status() (also the
+// receiver's auth().status()) says "invalid_secret": check it at startup. Short for
+// authentication::with(authenticator::standard_webhooks(standard_webhooks_verifier(secret, options))).
+inline authentication standard_webhooks(std::string_view secret, standard_webhooks_options options = {}) {
+  return authentication::with(authenticator::standard_webhooks(standard_webhooks_verifier(secret, std::move(options))));
+}
+inline authentication standard_webhooks(std::initializer_list<std::string_view> secrets,
+                                        standard_webhooks_options options = {}) {
+  return authentication::with(
+      authenticator::standard_webhooks(standard_webhooks_verifier(secrets, std::move(options))));
+}
+inline authentication standard_webhooks(const std::vector<std::string>& secrets,
+                                        standard_webhooks_options options = {}) {
+  return authentication::with(
+      authenticator::standard_webhooks(standard_webhooks_verifier(secrets, std::move(options))));
+}
 
 }  // namespace qurable::webhooks

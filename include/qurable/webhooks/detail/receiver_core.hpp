@@ -1,7 +1,9 @@
 #pragma once
 // What receiver and async_receiver share: the checks before parsing, idempotency, and outcomes into responses.
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +21,7 @@
 #include "../http/options.hpp"
 #include "../http/response.hpp"
 #include "../idempotency/store.hpp"
+#include "contain.hpp"
 #include "text.hpp"
 
 namespace qurable::webhooks {
@@ -68,17 +71,6 @@ parse_result parse_body(parser& p, const Body& body) {
   }
 }
 
-// The outcome's views point into a parser that goes back to a pool (or to a worker) when handle() returns, so the
-// caller gets copies kept per thread. Reused: no allocation once they have grown to the longest key seen.
-inline void keep_event_ids(outcome& out) {
-  thread_local std::string event_type;
-  thread_local std::string loyalty_event_key;
-  event_type.assign(out.event_type.data(), out.event_type.size());
-  loyalty_event_key.assign(out.loyalty_event_key.data(), out.loyalty_event_key.size());
-  out.event_type = event_type;
-  out.loyalty_event_key = loyalty_event_key;
-}
-
 inline outcome make_outcome(outcome_kind kind, int status, std::string_view message = {},
                             error_code code = error_code::none) {
   outcome out;
@@ -104,6 +96,7 @@ class receiver_core {
   }
 
   const receiver_options& options() const noexcept { return options_; }
+  const authentication& auth() const noexcept { return auth_; }
 
   std::optional<response> check_content_length(std::optional<std::size_t> declared) const {
     if (!declared || *declared <= options_.parser.max_body_size) return std::nullopt;
@@ -116,38 +109,84 @@ class receiver_core {
   // Method, size, Content-Type, authentication: everything before parsing. Empty when the request passes.
   std::optional<response> screen(std::string_view method, const header_lookup& headers, std::string_view body) const {
     if (method != "POST") {  // methods are case-sensitive (RFC 9110)
-      return respond(make_outcome(outcome_kind::method_not_allowed, 405, "only POST is allowed"), body);
+      return refuse(make_outcome(outcome_kind::method_not_allowed, 405, "only POST is allowed"), headers.failed(),
+                    body);
     }
     if (body.size() > options_.parser.max_body_size) {
-      return respond(make_outcome(outcome_kind::rejected, 413, "the body is larger than max_body_size",
-                                  error_code::body_too_large),
-                     body);
+      return refuse(make_outcome(outcome_kind::rejected, 413, "the body is larger than max_body_size",
+                                 error_code::body_too_large),
+                    headers.failed(), body);
     }
     const std::optional<std::string_view> type = headers("content-type");
     if (!type || !is_json_media_type(*type)) {
-      return respond(make_outcome(outcome_kind::unsupported_media_type, 415,
-                                  type ? "Content-Type is not application/json" : "no Content-Type header"),
-                     body);
+      return refuse(make_outcome(outcome_kind::unsupported_media_type, 415,
+                                 type ? "Content-Type is not application/json" : "no Content-Type header"),
+                    headers.failed(), body);
     }
-    const auth_result auth = auth_.verify(headers, body);
+    auth_result auth;
+    std::string thrown;  // what a throwing verifier said: it fails closed, as a 401
+    if (!call_contained([&] { auth = auth_.verify(headers, body); }, thrown)) {
+      hook_failures_.fetch_add(1, std::memory_order_relaxed);
+      auth = {false, "verifier_threw", thrown};
+    }
     if (!auth.ok) {
       outcome out = make_outcome(outcome_kind::unauthorized, 401);
       out.message.reserve(auth.reason.size() + 2 + auth.message.size());
       out.message.append(auth.reason.data(), auth.reason.size())
           .append(": ")
           .append(auth.message.data(), auth.message.size());
-      return respond(std::move(out), body);
+      return refuse(std::move(out), headers.failed(), body);
     }
+    if (headers.failed()) count_lookup_failure();  // passed anyway (the header that threw was not needed)
     return std::nullopt;
   }
 
-  // The idempotency key: the event's loyaltyEventKey, or for an event without one the hash of its exact bytes
-  // (body_key(); only byte-identical redeliveries are recognised). `fallback` holds the latter.
-  static std::string_view idempotency_key(const event& e, std::string_view body, std::string& fallback) {
+  // The default idempotency key, in `buffer`: the event type, then ':', then the loyaltyEventKey, e.g.
+  // "member-created:ev_01JSKZG24NMDB0RRQHF247NSCX". The type is written with '%', ':' and '#' percent-encoded
+  // (%25, %3A, %23; no event type the platform documents has any), so the first ':' ends it and two different
+  // (type, key) pairs never share a key. An event without a loyaltyEventKey gets the type, '#' and body_key() of
+  // its exact bytes ("unknown-type#body:<16 hex digits>": only byte-identical redeliveries are recognised).
+  // `buffer` keeps its capacity between calls: no allocation once warm (except body_key()'s, for keyless events).
+  static std::string_view idempotency_key(const event& e, std::string_view body, std::string& buffer) {
+    buffer.clear();
+    const std::string_view type = e.envelope().event_type;
+    if (type.find_first_of("%:#") == std::string_view::npos) {
+      buffer.append(type.data(), type.size());
+    } else {
+      for (const char c : type) {
+        switch (c) {
+          case '%': buffer += "%25"; break;
+          case ':': buffer += "%3A"; break;
+          case '#': buffer += "%23"; break;
+          default: buffer += c;
+        }
+      }
+    }
     const std::string_view key = e.envelope().loyalty_event_key;
-    if (!key.empty()) return key;
-    fallback = body_key(body);
-    return fallback;
+    if (!key.empty()) {
+      buffer += ':';
+      buffer.append(key.data(), key.size());
+    } else {
+      buffer += '#';
+      buffer += body_key(body);
+    }
+    return buffer;
+  }
+
+  // The key to reserve: options().idempotency_key's when it is set and gives one, else the default above. A key
+  // function that throws is counted in hook_failures() and the default key is used.
+  std::string_view idempotency_key(const event& e, const header_lookup& headers, std::string_view body,
+                                   std::string& buffer) const {
+    if (options_.idempotency_key) {
+      buffer.clear();
+      std::string thrown;
+      if (!call_contained([&] { options_.idempotency_key(e, headers, body, buffer); }, thrown)) {
+        hook_failures_.fetch_add(1, std::memory_order_relaxed);
+      } else if (!buffer.empty()) {
+        return buffer;
+      }
+    }
+    return idempotency_key(e, body, buffer);
   }
 
   // The answer when the store did not hand us the key; empty for `acquired`.
@@ -194,25 +233,63 @@ class receiver_core {
     }
   }
 
-  void report(std::string_view body, const outcome& out) const {
-    if (options_.dead_letter && goes_to_dead_letter(out.kind)) options_.dead_letter(body, out);
+  // For a delivery that passed authentication: runs the dead-letter hook if the outcome goes there. A hook that
+  // throws is counted in hook_failures(), never propagated.
+  void report(std::string_view body, const outcome& out) const { (void)dead_letter(body, out); }
+
+  // The answer for a delivery that passed authentication (the dead-letter hook runs on the way).
+  response respond(outcome&& out, std::string_view body) const {
+    std::string note = dead_letter(body, out);
+    // The outcome's views point into a parser that goes back to a pool (or to a worker) when handle() returns: the
+    // response copies them into storage of its own.
+    response r = response_builder::make(std::move(out), retry_after_);
+    if (!note.empty()) response_builder::note(r, note);  // after the body was written: the answer stays the same
+    return r;
   }
 
-  response respond(outcome&& out, std::string_view body) const {
-    report(body, out);
-    keep_event_ids(out);
-    return response_builder::make(std::move(out), retry_after_);
-  }
+  // How many calls into user code threw and were contained: the dead-letter hook, an authentication verifier, the
+  // header lookup, the idempotency key function. None of them changes the documented answer (see each one).
+  std::uint64_t hook_failures() const noexcept { return hook_failures_.load(std::memory_order_relaxed); }
 
  private:
-  // A 413 for a body that was not (or not wholly) read: the dead-letter hook gets an empty body.
+  // The answer for a request refused before authentication passed: dead-lettered only when asked for.
+  response refuse(outcome&& out, bool lookup_failed, std::string_view body) const {
+    std::string note = options_.dead_letter_unauthenticated ? dead_letter(body, out) : std::string();
+    if (lookup_failed) {
+      count_lookup_failure();
+      if (!note.empty()) note += "; ";
+      note += "the header lookup threw (its header was read as absent)";
+    }
+    response r = response_builder::make(std::move(out), retry_after_);
+    if (!note.empty()) response_builder::note(r, note);
+    return r;
+  }
+
+  // Runs the hook if the outcome goes to dead-letter; empty, or what a throwing hook said.
+  std::string dead_letter(std::string_view body, const outcome& out) const {
+    std::string note;
+    if (!options_.dead_letter || !goes_to_dead_letter(out.kind)) return note;
+    std::string thrown;
+    if (!call_contained([&] { options_.dead_letter(body, out); }, thrown)) {
+      hook_failures_.fetch_add(1, std::memory_order_relaxed);
+      note = "the dead-letter hook threw: ";
+      note += thrown;
+    }
+    return note;
+  }
+
+  void count_lookup_failure() const noexcept { hook_failures_.fetch_add(1, std::memory_order_relaxed); }
+
+  // A 413 for a body that was not (or not wholly) read, before authentication: the dead-letter hook (when asked for)
+  // gets an empty body.
   response too_large(std::string_view message) const {
-    return respond(make_outcome(outcome_kind::rejected, 413, message, error_code::body_too_large), {});
+    return refuse(make_outcome(outcome_kind::rejected, 413, message, error_code::body_too_large), false, {});
   }
 
   authentication auth_;
   receiver_options options_;
   std::string retry_after_;
+  mutable std::atomic<std::uint64_t> hook_failures_{0};
 };
 
 }  // namespace detail

@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../detail/contain.hpp"
 #include "../detail/traits.hpp"
 
 namespace qurable::webhooks {
@@ -56,6 +57,8 @@ std::optional<std::string_view> header_view(T&& value, std::forward_list<std::st
 // lowercase: "content-type", "webhook-id", "webhook-timestamp", "webhook-signature"...
 // It may return S, std::optional<S> or a pointer to S (null for absent), where S converts to std::string_view.
 // Values must stay valid until handle() returns; a std::string returned by value is kept alive for that long.
+// A lookup that throws (say, `map.at(name)` for an absent header) is contained: that header reads as absent and
+// failed() becomes true (the receiver counts it in hook_failures()).
 class header_lookup {
  public:
   template <class Lookup, std::enable_if_t<!std::is_same_v<std::decay_t<Lookup>, header_lookup>, int> = 0>
@@ -71,7 +74,18 @@ class header_lookup {
   header_lookup(const header_lookup&) = delete;
   header_lookup& operator=(const header_lookup&) = delete;
 
-  std::optional<std::string_view> operator()(std::string_view name) const { return call_(target_, name, owned_); }
+  std::optional<std::string_view> operator()(std::string_view name) const {
+    std::optional<std::string_view> value;
+    std::string what;  // empty unless the lookup threw
+    if (!detail::call_contained([&] { value = call_(target_, name, owned_); }, what)) {
+      failed_ = true;
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  // True once a lookup threw (that header was read as absent).
+  bool failed() const noexcept { return failed_; }
 
  private:
   union target {
@@ -94,6 +108,7 @@ class header_lookup {
   target target_{};
   call_type call_;
   mutable std::forward_list<std::string> owned_;  // empty unless the lookup returns strings by value
+  mutable bool failed_ = false;
 };
 
 }  // namespace qurable::webhooks

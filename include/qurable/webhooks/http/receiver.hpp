@@ -9,10 +9,13 @@
 // A stack that knows the declared Content-Length before reading the body calls check_content_length() first.
 // docs/receiving.md has the full table of outcomes, statuses and what the platform does with each.
 //
-// Authentication is pluggable (`authentication::with(...)`) so that this header needs no OpenSSL: the signature
-// component's `qurable::webhooks::authenticator` plugs in as is.
+// Authentication is pluggable so that this header needs no OpenSSL. The usual, secure receiver is one line with the
+// signature component (auth/standard_webhooks.hpp, target qurable::webhooks_signature):
+//   const qw::receiver webhooks(handlers, qw::standard_webhooks(secret));
+// `authentication::with(...)` takes any other check.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +50,8 @@ class receiver {
   receiver& operator=(const receiver&) = delete;
 
   const receiver_options& options() const noexcept { return core_.options(); }
+  // How requests are authenticated; log auth().status() at startup ("ok", "disabled", "invalid_secret"...).
+  const authentication& auth() const noexcept { return core_.auth(); }
   // For the stack's own body limit (many have one).
   std::size_t max_body_size() const noexcept { return core_.options().parser.max_body_size; }
 
@@ -55,6 +60,11 @@ class receiver {
   std::optional<response> check_content_length(std::optional<std::size_t> declared) const {
     return core_.check_content_length(declared);
   }
+
+  // How many calls into user code around the handler threw and were contained: the dead-letter hook, the
+  // authentication verifier, the header lookup, the idempotency key function (handlers that throw are handler_failed
+  // instead). Worth a metric: none of these changes the HTTP answer, so nothing else shows them.
+  std::uint64_t hook_failures() const noexcept { return core_.hook_failures(); }
 
   // While reading a body without Content-Length (chunked): the 413 to send once more than max_body_size() bytes
   // have arrived, so the rest need not be buffered. The same answer handle() gives an oversize body.
@@ -77,8 +87,7 @@ class receiver {
     idempotency_store* const store = core_.options().idempotency;
     if (store == nullptr) return core_.respond(detail::from_dispatch(e, dispatch(e, visitor_)), raw);
 
-    std::string fallback;
-    const std::string_view key = detail::receiver_core::idempotency_key(e, raw, fallback);
+    const std::string_view key = core_.idempotency_key(e, lookup, raw, parser.scratch());
     reservation held(*store, key);
     if (std::optional<outcome> answer = detail::receiver_core::unless_acquired(held.status(), e)) {
       return core_.respond(std::move(*answer), raw);

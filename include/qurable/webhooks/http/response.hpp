@@ -1,8 +1,10 @@
 #pragma once
 // The answer a receiver gives: status, headers and a short JSON body, decided in one place from the outcome.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,13 +21,101 @@ struct http_header {
 };
 
 namespace detail {
+
 struct response_builder;
+
+// A short text owned by its holder: inline up to N bytes, on the heap beyond (so normal-size event types and
+// loyaltyEventKeys, ~20 and ~30 bytes, cost no allocation; an unusually long one is kept whole, never truncated).
+template <std::size_t N>
+class owned_text {
+ public:
+  owned_text() noexcept = default;
+  owned_text(const owned_text& other) { assign(other.view()); }
+  owned_text(owned_text&& other) noexcept : size_(other.size_), overflow_(std::move(other.overflow_)) {
+    if (size_ <= N) std::memcpy(inline_, other.inline_, size_);
+  }
+  owned_text& operator=(const owned_text& other) {
+    if (this != &other) assign(other.view());
+    return *this;
+  }
+  owned_text& operator=(owned_text&& other) noexcept {
+    if (this != &other) {
+      size_ = other.size_;
+      overflow_ = std::move(other.overflow_);
+      if (size_ <= N) std::memcpy(inline_, other.inline_, size_);
+    }
+    return *this;
+  }
+  ~owned_text() = default;
+
+  void assign(std::string_view text) {
+    if (text.size() <= N) {
+      std::copy(text.begin(), text.end(), inline_);
+    } else {
+      overflow_.assign(text.data(), text.size());
+    }
+    size_ = text.size();
+  }
+  std::string_view view() const noexcept {
+    return size_ <= N ? std::string_view(inline_, size_) : std::string_view(overflow_);
+  }
+
+ private:
+  char inline_[N] = {};
+  std::size_t size_ = 0;
+  std::string overflow_;  // used only beyond N bytes
+};
+
 }  // namespace detail
 
-// The answer to send. Header names and values are string literals or owned by the receiver (valid as long as it);
-// the body is owned by the response.
+// The answer to send. It owns everything it shows: the body, the header values (or they are string literals) and
+// the ids in outcome(); nothing in it depends on the receiver, the request or the thread once handle() returned.
+// Copies and moves carry their own data (views obtained from one response are valid as long as that object).
 class response {
  public:
+  response() = default;
+  response(const response& other)
+      : outcome_(other.outcome_),
+        fixed_body_(other.fixed_body_),
+        owned_body_(other.owned_body_),
+        headers_(other.headers_),
+        header_count_(other.header_count_),
+        event_type_(other.event_type_),
+        loyalty_event_key_(other.loyalty_event_key_),
+        retry_after_(other.retry_after_) {
+    repoint();
+  }
+  response(response&& other) noexcept
+      : outcome_(std::move(other.outcome_)),
+        fixed_body_(other.fixed_body_),
+        owned_body_(std::move(other.owned_body_)),
+        headers_(other.headers_),
+        header_count_(other.header_count_),
+        event_type_(std::move(other.event_type_)),
+        loyalty_event_key_(std::move(other.loyalty_event_key_)),
+        retry_after_(std::move(other.retry_after_)) {
+    repoint();
+  }
+  response& operator=(const response& other) {
+    if (this != &other) *this = response(other);
+    return *this;
+  }
+  response& operator=(response&& other) noexcept {
+    if (this != &other) {
+      outcome_ = std::move(other.outcome_);
+      fixed_body_ = other.fixed_body_;
+      owned_body_ = std::move(other.owned_body_);
+      headers_ = other.headers_;
+      header_count_ = other.header_count_;
+      event_type_ = std::move(other.event_type_);
+      loyalty_event_key_ = std::move(other.loyalty_event_key_);
+      retry_after_ = std::move(other.retry_after_);
+      repoint();
+    }
+    return *this;
+  }
+  ~response() = default;
+
   int status() const noexcept { return outcome_.http_status; }
   // Always "application/json"; set it with the body (most stacks take both in one call).
   std::string_view content_type() const noexcept { return "application/json"; }
@@ -34,19 +124,34 @@ class response {
   // A short JSON object, e.g. {"outcome":"dispatched"} or
   // {"outcome":"rejected","code":"wrong_type","message":"...","path":"/event/executionResults/amountUsed"}.
   std::string_view body() const noexcept { return owned_body_.empty() ? fixed_body_ : std::string_view(owned_body_); }
-  // For logs and metrics. Its event_type and loyalty_event_key are copies kept per thread: valid until this
-  // thread's next handle() call on any receiver.
+  // For logs and metrics. Its event_type and loyalty_event_key view copies owned by this response: valid as long as
+  // this response object, whatever the receiver or the thread does next (a copy of the outcome taken with
+  // `auto o = r.outcome();` shares that lifetime; copy the strings to keep them longer).
   const webhooks::outcome& outcome() const noexcept { return outcome_; }
   // 2xx: the platform will not send this delivery again.
   bool acknowledged() const noexcept { return outcome_.acknowledged(); }
 
  private:
   friend struct detail::response_builder;
+  static constexpr std::string_view retry_after_name = "Retry-After";
+
+  // The views that point into this object, set again after a copy or a move.
+  void repoint() noexcept {
+    outcome_.event_type = event_type_.view();
+    outcome_.loyalty_event_key = loyalty_event_key_.view();
+    for (std::size_t i = 0; i < header_count_; ++i) {
+      if (headers_[i].name == retry_after_name) headers_[i].value = retry_after_.view();
+    }
+  }
+
   webhooks::outcome outcome_;
   std::string_view fixed_body_;
   std::string owned_body_;
   std::array<http_header, 1> headers_{};
   std::size_t header_count_ = 0;
+  detail::owned_text<64> event_type_;
+  detail::owned_text<64> loyalty_event_key_;
+  detail::owned_text<24> retry_after_;  // the receiver's Retry-After seconds, as text
 };
 
 namespace detail {
@@ -63,7 +168,10 @@ struct response_builder {
       case outcome_kind::unsupported_media_type: add("Accept", "application/json"); break;
       case outcome_kind::in_flight:
       case outcome_kind::store_unavailable:
-      case outcome_kind::overloaded: add("Retry-After", retry_after); break;
+      case outcome_kind::overloaded:
+        r.retry_after_.assign(retry_after);
+        add(response::retry_after_name, {});
+        break;
       default: break;
     }
     if (out.kind == outcome_kind::rejected) {
@@ -83,7 +191,18 @@ struct response_builder {
       r.fixed_body_ = fixed_body(out.kind);
     }
     r.outcome_ = std::move(out);
+    r.event_type_.assign(r.outcome_.event_type);
+    r.loyalty_event_key_.assign(r.outcome_.loyalty_event_key);
+    r.repoint();
     return r;
+  }
+
+  // Adds to the outcome's message (for logs) what went wrong around the answer, e.g. a hook that threw; the status,
+  // headers and body stay as they were.
+  static void note(response& r, std::string_view text) {
+    std::string& message = r.outcome_.message;
+    if (!message.empty()) message += "; ";
+    message.append(text.data(), text.size());
   }
 
   static constexpr std::string_view fixed_body(outcome_kind kind) noexcept {

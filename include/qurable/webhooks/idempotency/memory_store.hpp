@@ -26,15 +26,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "../detail/contain.hpp"  // QURABLE_WEBHOOKS_DETAIL_EXCEPTIONS
 #include "store.hpp"
-
-#ifndef QURABLE_WEBHOOKS_DETAIL_EXCEPTIONS
-#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
-#define QURABLE_WEBHOOKS_DETAIL_EXCEPTIONS 1
-#else
-#define QURABLE_WEBHOOKS_DETAIL_EXCEPTIONS 0
-#endif
-#endif
 
 namespace qurable::webhooks {
 

@@ -38,7 +38,6 @@
 #include "../core/outcome.hpp"
 #include "../core/parser.hpp"
 #include "../core/receive.hpp"
-#include "../detail/contained_call.hpp"
 #include "../http/receiver.hpp"
 #include "../idempotency/store.hpp"
 
@@ -63,7 +62,7 @@ struct async_slot {
   parser json;
   std::string body;  // capacity kept between deliveries: no allocation once warm
   const event* parsed = nullptr;
-  std::string fallback_key;  // body_key() for events without a loyaltyEventKey
+  std::string key;  // the idempotency key reserved at arrival (keeps its capacity: no allocation once warm)
   std::optional<reservation> held;
 };
 
@@ -76,7 +75,7 @@ template <class Visitor>
 class async_receiver {
  public:
   async_receiver(Visitor visitor, authentication auth, receiver_options options = {}, async_options queue = {})
-      : visitor_(std::move(visitor)), core_(std::move(auth), contain(std::move(options), hook_failures_)) {
+      : visitor_(std::move(visitor)), core_(std::move(auth), std::move(options)) {
     const std::size_t capacity = queue.capacity == 0 ? 1 : queue.capacity;
     const std::size_t workers = queue.workers == 0 ? 1 : queue.workers;
     slots_.reserve(capacity);
@@ -103,6 +102,9 @@ class async_receiver {
     return core_.check_content_length(declared);
   }
 
+  // As receiver::hook_failures() (the dead-letter hook also runs on the workers, for handler_failed).
+  std::uint64_t hook_failures() const noexcept { return core_.hook_failures(); }
+
   // As receiver::body_too_large(): the 413 for a chunked body that grew past max_body_size() while it arrived.
   response body_too_large() const { return core_.body_too_large(); }
 
@@ -125,8 +127,7 @@ class async_receiver {
     slot->parsed = &*parsed;
 
     if (idempotency_store* store = core_.options().idempotency) {
-      const std::string_view key =
-          detail::receiver_core::idempotency_key(*slot->parsed, slot->body, slot->fallback_key);
+      const std::string_view key = core_.idempotency_key(*slot->parsed, lookup, slot->body, slot->key);
       slot->held.emplace(*store, key);
       if (std::optional<outcome> answer = detail::receiver_core::unless_acquired(slot->held->status(), *slot->parsed)) {
         return core_.respond(std::move(*answer), raw);
@@ -169,9 +170,6 @@ class async_receiver {
     return slots_.size() - free_.size();
   }
 
-  // Dead-letter hook calls that threw (each was contained: counted, and the work went on).
-  std::uint64_t hook_failures() const noexcept { return hook_failures_.load(std::memory_order_relaxed); }
-
  private:
   // Owns a taken slot until it is queued (hand_off) and puts it back otherwise, whatever path the request takes.
   class slot_guard {
@@ -196,11 +194,6 @@ class async_receiver {
     detail::async_slot* slot_;
   };
 
-  static receiver_options contain(receiver_options options, std::atomic<std::uint64_t>& failures) {
-    options.dead_letter = detail::contained_hook(std::move(options.dead_letter), failures);
-    return options;
-  }
-
   // The reservation was taken when the delivery arrived; the queue wait may have eaten its lease. Release it and
   // take it again, so the handler gets a whole lease. Empty when the event may run; otherwise the outcome to
   // report instead (processed or taken over by another delivery meanwhile: nothing to do here).
@@ -208,7 +201,7 @@ class async_receiver {
     if (!slot.held || !slot.held->acquired()) return std::nullopt;
     (void)slot.held->release();
     slot.held.reset();
-    const std::string_view key = detail::receiver_core::idempotency_key(*slot.parsed, slot.body, slot.fallback_key);
+    const std::string_view key = slot.key;  // as reserved at arrival (an integrator's key function included)
     slot.held.emplace(*core_.options().idempotency, key);
     return detail::receiver_core::unless_acquired(slot.held->status(), *slot.parsed);
   }
@@ -257,7 +250,6 @@ class async_receiver {
     }
   }
 
-  std::atomic<std::uint64_t> hook_failures_{0};  // before core_: its contained hook counts here
   const Visitor visitor_;
   detail::receiver_core core_;
 

@@ -59,3 +59,34 @@ endif()
 if(TARGET qurable-send AND TARGET httplib_receiver)
   qurable_add_example_test(example_send_tests SOURCES examples/test_send.cpp EXES qurable-send httplib_receiver)
 endif()
+
+# The abuse suite (tests/examples/test_abuse.cpp), once per receiver example: slow bodies and headers, idle
+# connections, gzip and brotli bombs, framing errors, oversized bodies, each with a liveness check and SIGTERM under
+# attack. About 10 s per example (the servers run with 1 s deadlines); zlib and libbrotlienc build the bombs.
+find_package(ZLIB QUIET)
+find_package(PkgConfig QUIET)
+if(PKG_CONFIG_FOUND)
+  pkg_check_modules(QW_BROTLIENC QUIET IMPORTED_TARGET libbrotlienc)
+endif()
+if(NOT TARGET ZLIB::ZLIB OR NOT TARGET PkgConfig::QW_BROTLIENC)
+  message(STATUS "Example abuse tests: skipped (zlib and libbrotlienc build the bombs; "
+                 "Debian/Ubuntu: apt-get install zlib1g-dev libbrotli-dev)")
+  return()
+endif()
+set(_qw_abuse_args_httplib_receiver "")
+set(_qw_abuse_args_queue_receiver "--handler-delay-ms 0")
+set(_qw_abuse_args_civetweb_receiver "")
+set(_qw_abuse_args_beast_receiver "")
+foreach(_example httplib_receiver queue_receiver civetweb_receiver beast_receiver)
+  if(TARGET ${_example})
+    string(TOUPPER "${_example}" _upper)
+    qurable_add_example_test(example_${_example}_abuse_tests
+      SOURCES examples/test_abuse.cpp
+      EXES ${_example}
+      TIMEOUT 90
+      DEFINES QURABLE_EXAMPLE_EXE=QURABLE_${_upper}_EXE QURABLE_EXAMPLE_NAME="${_example}"
+              QURABLE_EXAMPLE_ARGS="${_qw_abuse_args_${_example}}")
+    target_link_libraries(example_${_example}_abuse_tests PRIVATE ZLIB::ZLIB PkgConfig::QW_BROTLIENC)
+    set_property(TEST example_${_example}_abuse_tests APPEND PROPERTY LABELS abuse)
+  endif()
+endforeach()

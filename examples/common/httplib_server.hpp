@@ -124,7 +124,8 @@ class connection final : public httplib::Stream {
   void close_socket() {
     flush();
     ::shutdown(fd_, SHUT_WR);
-    const auto until = clock::now() + std::chrono::milliseconds(500);
+    // Only after an answer given before the body was read; an idle or timed-out connection closes at once.
+    const auto until = clock::now() + std::chrono::milliseconds(close_ && !broken_ ? 500 : 0);
     char discard[16 * 1024];
     for (std::size_t dropped = 0; dropped < (1u << 20) && wait(POLLIN, until, true);) {
       const ssize_t n = ::recv(fd_, discard, sizeof discard, 0);
@@ -239,6 +240,11 @@ class hardened_server : public httplib::Server {
   }
 
   const http_limits& limits() const noexcept { return limits_; }
+
+  // httplib listens with a backlog of 5: a burst of connections (idle ones from an attacker, or the platform's own
+  // parallel deliveries) overflows it, and the kernel drops the SYNs of the next clients, which retry after 1 s, 3 s,
+  // 7 s... Calling listen() again on the bound socket sets the backlog to the system's maximum.
+  void widen_backlog() { ::listen(svr_sock_, SOMAXCONN); }
 
   // Stops accepting; idle connections close at once, a request being read gets stop_grace more, running handlers
   // finish. listen_after_bind() returns once every worker is done.
@@ -400,9 +406,10 @@ void mount(hardened_server& server, const std::string& path, Receiver& webhooks)
 }
 
 // Binds host:port (port 0: a free one) and returns the port, or -1.
-inline int bind_port(httplib::Server& server, const std::string& host, int port) {
-  if (port == 0) return server.bind_to_any_port(host);
-  return server.bind_to_port(host, port) ? port : -1;
+inline int bind_port(hardened_server& server, const std::string& host, int port) {
+  const int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  if (bound >= 0) server.widen_backlog();
+  return bound;
 }
 
 // The flags of http_limits: --request-timeout-s S, --idle-timeout-s S, --threads N.

@@ -90,3 +90,21 @@ foreach(_example httplib_receiver queue_receiver civetweb_receiver beast_receive
     set_property(TEST example_${_example}_abuse_tests APPEND PROPERTY LABELS abuse)
   endif()
 endforeach()
+
+# examples/nginx: Debian's nginx from the production template, in front of httplib_receiver, on 127.0.0.1, with its
+# pid, logs and temporary files under the build tree; signed events through it, then the abuse suite's attacks.
+# About 10 s.
+find_program(QURABLE_NGINX_EXE nginx PATHS /usr/sbin /usr/local/sbin /usr/local/nginx/sbin)
+if(NOT QURABLE_NGINX_EXE)
+  message(STATUS "Example nginx test: skipped (nginx not found; Debian/Ubuntu: apt-get install nginx)")
+elseif(TARGET httplib_receiver)
+  qurable_add_example_test(example_nginx_tests
+    SOURCES examples/test_nginx.cpp
+    EXES httplib_receiver
+    TIMEOUT 90
+    DEFINES QURABLE_NGINX_EXE="${QURABLE_NGINX_EXE}"
+            QURABLE_NGINX_TEMPLATE="${qurable_webhooks_SOURCE_DIR}/examples/nginx/nginx.conf.template"
+            QURABLE_NGINX_RUNTIME_DIR="${CMAKE_CURRENT_BINARY_DIR}/nginx_e2e")
+  target_link_libraries(example_nginx_tests PRIVATE ZLIB::ZLIB PkgConfig::QW_BROTLIENC)
+  set_property(TEST example_nginx_tests APPEND PROPERTY LABELS "abuse;nginx")
+endif()

@@ -77,9 +77,8 @@ TEST_CASE("gzip and brotli bombs: 415 from the header; valid events still answer
   INFO(name);
   e2e::example_server server(exe, server_args());
   abuse::check_bombs(server.port(), server.path());
-  server.process().drain();
-  CHECK(server.process().count("event ") == 1);  // only the valid event reached a handler
   check_stops(server);
+  CHECK(server.process().count("event ") == 1);  // only the valid event reached a handler (all output is in: exited)
 }
 
 TEST_CASE("framing errors: 400 and the connection closed; valid events still answered; SIGTERM stops", "[abuse]") {

@@ -120,7 +120,8 @@ class nginx_in_front {
 
 std::vector<std::string> receiver_args() { return {"--request-timeout-s", "1", "--idle-timeout-s", "1"}; }
 
-// The receiver's "request POST ..." lines: what reached it through nginx.
+// The receiver's "request POST ..." lines: what reached it through nginx. Call it once the receiver has exited (its
+// output is then complete: a pipe gets it in batches).
 std::size_t requests_seen(e2e::example_server& receiver) {
   receiver.process().drain();
   return receiver.process().count("request POST ");
@@ -189,8 +190,8 @@ TEST_CASE("signed events through nginx verify and are handled; the body arrives 
     INFO(r->body);
     CHECK(r->status == 200);  // verified; the event itself was delivered above, so it is answered as a duplicate
   }
-  CHECK(requests_seen(receiver) == 6);
   check_receiver_stops(receiver);
+  CHECK(requests_seen(receiver) == 6);
 }
 
 TEST_CASE("through nginx: slow bodies and headers and idle connections never reach the receiver", "[abuse][nginx]") {
@@ -203,9 +204,9 @@ TEST_CASE("through nginx: slow bodies and headers and idle connections never rea
     std::this_thread::sleep_for(500ms);
     abuse::check_live(nginx.port(), receiver.path(), "nginx_slow");
     std::this_thread::sleep_for(1500ms);  // longer than the receiver's own deadlines: they never started there
-    CHECK(requests_seen(receiver) == 1);  // only the valid event
     CHECK(bodies.opened() == 16);         // nginx held them all, cheaply, without cutting them yet
     check_receiver_stops(receiver);       // SIGTERM while the attack goes on
+    CHECK(requests_seen(receiver) == 1);  // only the valid event reached it
   }
 }
 
@@ -217,7 +218,7 @@ TEST_CASE("through nginx: bombs 415, framing errors 400/501, oversized 413; the 
   abuse::check_bombs(nginx.port(), receiver.path(), /*expect_close=*/false);
   abuse::check_framing_errors(nginx.port(), receiver.path());
   abuse::check_oversized(nginx.port(), receiver.path());
-  CHECK(requests_seen(receiver) == 3);  // the three liveness events, nothing else
   INFO(nginx.error_log());
   check_receiver_stops(receiver);
+  CHECK(requests_seen(receiver) == 3);  // the three liveness events, nothing else
 }

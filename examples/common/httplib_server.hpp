@@ -323,7 +323,7 @@ inline void close_with(const httplib::Request& request, httplib::Response& res, 
 template <class Receiver>
 bool refuse_from_header(const Receiver& webhooks, const httplib::Request& req, httplib::Response& res) {
   framing_headers h;
-  const auto collect = [&req](const char* name, std::vector<std::string_view>& out) {
+  const auto collect = [&req](const char* name, header_values& out) {
     const auto [begin, end] = req.headers.equal_range(name);
     for (auto it = begin; it != end; ++it) out.emplace_back(it->second);
   };

@@ -155,8 +155,17 @@ class connection final : public httplib::Stream {
     return static_cast<ssize_t>(size);
   }
 
-  void get_remote_ip_and_port(std::string& ip, int& port) const override { address(&::getpeername, ip, port); }
-  void get_local_ip_and_port(std::string& ip, int& port) const override { address(&::getsockname, ip, port); }
+  // Asked for every request: looked up once per connection.
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    if (remote_port_ < 0) address(&::getpeername, remote_ip_, remote_port_);
+    ip = remote_ip_;
+    port = remote_port_;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    if (local_port_ < 0) address(&::getsockname, local_ip_, local_port_);
+    ip = local_ip_;
+    port = local_port_;
+  }
   socket_t socket() const override { return fd_; }
 
  private:
@@ -226,6 +235,8 @@ class connection final : public httplib::Stream {
   std::string out_;
   bool close_ = false;
   bool broken_ = false;
+  mutable std::string remote_ip_, local_ip_;
+  mutable int remote_port_ = -1, local_port_ = -1;
 };
 
 // ---------------------------------------------------------------------------------------------------------------------

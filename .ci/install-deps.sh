@@ -7,6 +7,7 @@ packages=(
   g++ cmake make pkg-config git                     # build
   libsimdjson-dev catch2                            # core and tests
   libcpp-httplib-dev libboost-dev libcivetweb-dev    # examples: HTTP servers and client
+  zlib1g-dev libbrotli-dev nginx                    # examples' abuse suite (gzip/brotli bombs), nginx in front
   libssl-dev                                        # optional: signature checking
   redis-server libhiredis-dev                       # optional: Redis idempotency store and its tests
   prometheus-cpp-dev prometheus                     # optional: Prometheus metrics; promtool checks the exposition

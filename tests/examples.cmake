@@ -59,3 +59,52 @@ endif()
 if(TARGET qurable-send AND TARGET httplib_receiver)
   qurable_add_example_test(example_send_tests SOURCES examples/test_send.cpp EXES qurable-send httplib_receiver)
 endif()
+
+# The abuse suite (tests/examples/test_abuse.cpp), once per receiver example: slow bodies and headers, idle
+# connections, gzip and brotli bombs, framing errors, oversized bodies, each with a liveness check and SIGTERM under
+# attack. About 10 s per example (the servers run with 1 s deadlines); zlib and libbrotlienc build the bombs.
+find_package(ZLIB QUIET)
+find_package(PkgConfig QUIET)
+if(PKG_CONFIG_FOUND)
+  pkg_check_modules(QW_BROTLIENC QUIET IMPORTED_TARGET libbrotlienc)
+endif()
+if(NOT TARGET ZLIB::ZLIB OR NOT TARGET PkgConfig::QW_BROTLIENC)
+  message(STATUS "Example abuse tests: skipped (zlib and libbrotlienc build the bombs; "
+                 "Debian/Ubuntu: apt-get install zlib1g-dev libbrotli-dev)")
+  return()
+endif()
+set(_qw_abuse_args_httplib_receiver "")
+set(_qw_abuse_args_queue_receiver "--handler-delay-ms 0")
+set(_qw_abuse_args_civetweb_receiver "")
+set(_qw_abuse_args_beast_receiver "")
+foreach(_example httplib_receiver queue_receiver civetweb_receiver beast_receiver)
+  if(TARGET ${_example})
+    string(TOUPPER "${_example}" _upper)
+    qurable_add_example_test(example_${_example}_abuse_tests
+      SOURCES examples/test_abuse.cpp
+      EXES ${_example}
+      TIMEOUT 90
+      DEFINES QURABLE_EXAMPLE_EXE=QURABLE_${_upper}_EXE QURABLE_EXAMPLE_NAME="${_example}"
+              QURABLE_EXAMPLE_ARGS="${_qw_abuse_args_${_example}}")
+    target_link_libraries(example_${_example}_abuse_tests PRIVATE ZLIB::ZLIB PkgConfig::QW_BROTLIENC)
+    set_property(TEST example_${_example}_abuse_tests APPEND PROPERTY LABELS abuse)
+  endif()
+endforeach()
+
+# examples/nginx: Debian's nginx from the production template, in front of httplib_receiver, on 127.0.0.1, with its
+# pid, logs and temporary files under the build tree; signed events through it, then the abuse suite's attacks.
+# About 10 s.
+find_program(QURABLE_NGINX_EXE nginx PATHS /usr/sbin /usr/local/sbin /usr/local/nginx/sbin)
+if(NOT QURABLE_NGINX_EXE)
+  message(STATUS "Example nginx test: skipped (nginx not found; Debian/Ubuntu: apt-get install nginx)")
+elseif(TARGET httplib_receiver)
+  qurable_add_example_test(example_nginx_tests
+    SOURCES examples/test_nginx.cpp
+    EXES httplib_receiver
+    TIMEOUT 90
+    DEFINES QURABLE_NGINX_EXE="${QURABLE_NGINX_EXE}"
+            QURABLE_NGINX_TEMPLATE="${qurable_webhooks_SOURCE_DIR}/examples/nginx/nginx.conf.template"
+            QURABLE_NGINX_RUNTIME_DIR="${CMAKE_CURRENT_BINARY_DIR}/nginx_e2e")
+  target_link_libraries(example_nginx_tests PRIVATE ZLIB::ZLIB PkgConfig::QW_BROTLIENC)
+  set_property(TEST example_nginx_tests APPEND PROPERTY LABELS "abuse;nginx")
+endif()

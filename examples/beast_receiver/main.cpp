@@ -165,12 +165,12 @@ class session : public std::enable_shared_from_this<session> {
     framing_headers framing;
     for (const auto& field : req) {
       if (beast::iequals(field.name_string(), "Content-Length"))
-        framing.content_length.push_back(to_std(field.value()));
+        framing.content_length.emplace_back(to_std(field.value()));
       if (beast::iequals(field.name_string(), "Transfer-Encoding")) {
-        framing.transfer_encoding.push_back(to_std(field.value()));
+        framing.transfer_encoding.emplace_back(to_std(field.value()));
       }
       if (beast::iequals(field.name_string(), "Content-Encoding")) {
-        framing.content_encoding.push_back(to_std(field.value()));
+        framing.content_encoding.emplace_back(to_std(field.value()));
       }
     }
     if (const std::optional<framing_refusal> refused = check_framing(framing)) {

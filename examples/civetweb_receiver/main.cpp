@@ -14,22 +14,29 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <civetweb.h>
 #include <simdjson.h>
@@ -69,11 +76,100 @@ struct civetweb_headers {
   const char* operator()(std::string_view name) const { return mg_get_header(conn, std::string(name).c_str()); }
 };
 
+// civetweb bounds each wait for data by request_timeout_ms, but an mg_read returns only once its buffer is full: a
+// client sending one byte every few hundred milliseconds keeps one mg_read, and the worker thread, busy for hours.
+// civetweb has no per-request deadline and does not expose the socket, so this watchdog enforces one: a body being
+// read is registered with its deadline, and past it the watchdog finds the connection's socket (by its two
+// addresses) and shuts it down; the blocked mg_read then returns, and civetweb closes the connection. The socket
+// cannot be closed and reused meanwhile: its worker thread is inside mg_read, within the registration.
+class body_watchdog {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  struct body_read {
+    const mg_request_info* request;
+    clock::time_point deadline;
+    bool cut = false;
+  };
+
+  body_watchdog() : thread_([this] { run(); }) {}
+  ~body_watchdog() {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  // Registers a body read for the lifetime of the guard.
+  class guard {
+   public:
+    guard(body_watchdog& w, const mg_request_info* request, std::chrono::milliseconds timeout) : w_(w) {
+      const std::lock_guard<std::mutex> lock(w_.mutex_);
+      it_ = w_.reads_.insert(w_.reads_.end(), body_read{request, clock::now() + timeout});
+    }
+    ~guard() {
+      const std::lock_guard<std::mutex> lock(w_.mutex_);
+      w_.reads_.erase(it_);
+    }
+    guard(const guard&) = delete;
+    guard& operator=(const guard&) = delete;
+
+    bool expired() const { return clock::now() >= it_->deadline; }
+
+   private:
+    body_watchdog& w_;
+    std::list<body_read>::iterator it_;
+  };
+
+ private:
+  void run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+      const auto now = clock::now();
+      for (body_read& read : reads_) {
+        if (read.cut || now < read.deadline) continue;
+        read.cut = true;
+        const int fd = find_socket(*read.request);
+        if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+      }
+    }
+  }
+
+  // The socket connected from the request's remote port to its server port (a rare, bounded scan: only for a request
+  // past its deadline).
+  static int find_socket(const mg_request_info& request) {
+    const long max_fd = std::min(::sysconf(_SC_OPEN_MAX), 65536L);
+    for (int fd = 0; fd < max_fd; ++fd) {
+      sockaddr_storage peer{}, local{};
+      socklen_t peer_size = sizeof peer, local_size = sizeof local;
+      if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) continue;
+      if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) continue;
+      if (port_of(peer) == request.remote_port && port_of(local) == request.server_port) return fd;
+    }
+    return -1;
+  }
+
+  static int port_of(const sockaddr_storage& a) {
+    if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+    if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+    return -1;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::list<body_read> reads_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 // What the request handler needs; lives in main() for as long as the server runs.
 struct endpoint_context {
   const loyalty_receiver& webhooks;
   std::string path;
   std::chrono::milliseconds body_timeout;  // reading one request's body, on top of civetweb's header deadline
+  body_watchdog& watchdog;
 };
 
 void send(mg_connection* conn, int status, std::string_view body, const qw::response* answer, bool close,
@@ -118,12 +214,12 @@ bool expects_continue(const mg_connection* conn) {
 // closing a socket with unread input makes the kernel reset it, which can destroy our answer before a client that
 // writes its whole body first reads it. So read and drop the body, up to a bound in bytes and in time; a client that
 // sent "Expect: 100-continue" never sends it (it got the answer instead of "100 Continue").
-void drain_before_close(mg_connection* conn, std::size_t max_body, std::chrono::milliseconds timeout) {
+void drain_before_close(mg_connection* conn, const endpoint_context& context) {
   if (expects_continue(conn)) return;
-  const auto until = std::chrono::steady_clock::now() + timeout;
+  const body_watchdog::guard deadline(context.watchdog, mg_get_request_info(conn), context.body_timeout);
   char discard[16 * 1024];
   std::size_t dropped = 0;
-  for (int n; dropped < 4 * max_body && std::chrono::steady_clock::now() < until &&
+  for (int n; dropped < 4 * context.webhooks.max_body_size() && !deadline.expired() &&
               (n = mg_read(conn, discard, sizeof discard)) > 0;) {
     dropped += static_cast<std::size_t>(n);
   }
@@ -157,7 +253,7 @@ int on_webhook(mg_connection* conn, void* data) {
     log_line("request ", request->request_method, " ", request->local_uri, " -> ", refused->status, " refused (",
              refused->body, ")");
     send(conn, refused->status, refused->body, nullptr, /*close=*/true, refused->header_name, refused->header_value);
-    drain_before_close(conn, webhooks.max_body_size(), context.body_timeout);
+    drain_before_close(conn, context);
     return refused->status;
   }
 
@@ -165,7 +261,7 @@ int on_webhook(mg_connection* conn, void* data) {
   if (request->content_length >= 0) declared = static_cast<std::size_t>(request->content_length);
   if (std::optional<qw::response> refused = webhooks.check_content_length(declared)) {
     const int status = answer(conn, request, *refused, /*close=*/true);
-    drain_before_close(conn, webhooks.max_body_size(), context.body_timeout);
+    drain_before_close(conn, context);
     return status;
   }
   // civetweb does not answer "Expect: 100-continue" for request handlers: the client waits for it before sending.
@@ -178,16 +274,19 @@ int on_webhook(mg_connection* conn, void* data) {
   body.reserve(std::min(declared.value_or(0), keep) + simdjson::SIMDJSON_PADDING);
   // civetweb bounds each mg_read by request_timeout_ms; this bounds the whole body. A client that trickles it gets
   // no answer and the connection is closed.
-  const auto until = std::chrono::steady_clock::now() + context.body_timeout;
-  char buffer[16 * 1024];
-  for (;;) {
-    const int n = mg_read(conn, buffer, sizeof buffer);
-    if (n < 0) return 400;  // the connection broke or timed out mid-body: nothing to answer to
-    if (n == 0) break;
-    if (body.size() < keep) body.append(buffer, std::min(static_cast<std::size_t>(n), keep - body.size()));
-    if (std::chrono::steady_clock::now() > until) {
-      log_line("request ", request->request_method, " ", request->local_uri, " -> closed (body not received in time)");
-      return 408;  // civetweb closes a connection whose body was not read to the end
+  {  // the deadline covers reading the body, not the handler
+    const body_watchdog::guard deadline(context.watchdog, request, context.body_timeout);
+    char buffer[16 * 1024];
+    for (;;) {
+      const int n = mg_read(conn, buffer, sizeof buffer);
+      if (deadline.expired()) {
+        log_line("request ", request->request_method, " ", request->local_uri,
+                 " -> closed (body not received in time)");
+        return 408;  // civetweb closes a connection whose body was not read to the end
+      }
+      if (n < 0) return 400;  // the connection broke mid-body: nothing to answer to
+      if (n == 0) break;
+      if (body.size() < keep) body.append(buffer, std::min(static_cast<std::size_t>(n), keep - body.size()));
     }
   }
   // The handler runs here, on this worker thread. The body is the raw bytes as received.
@@ -311,7 +410,8 @@ int main(int argc, char** argv) {
                                   receiver_options);
   // Half of the request's deadline for its headers (civetweb's request_timeout_ms, which also bounds each mg_read),
   // half for its body (on_webhook).
-  const endpoint_context context{webhooks, o.path, std::chrono::milliseconds(o.request_timeout_s * 500)};
+  body_watchdog watchdog;  // must outlive the server (declared before it stops)
+  const endpoint_context context{webhooks, o.path, std::chrono::milliseconds(o.request_timeout_s * 500), watchdog};
 
   mg_init_library(0);
   const bool ipv6 = o.host.find(':') != std::string::npos;
@@ -331,6 +431,15 @@ int main(int argc, char** argv) {
   callbacks.log_message = [](const mg_connection*, const char* message) {
     log_line("civetweb: ", message);
     return 1;
+  };
+  // civetweb refuses an invalid Content-Length ("abc", "-1") itself, with 411: answer 400 as for every other framing
+  // error (http_guard.hpp); civetweb closes the connection after an error.
+  callbacks.http_error = [](mg_connection* conn, int status, const char*) {
+    if (status != 411) return 1;  // civetweb's own error page
+    const std::string_view body = R"({"outcome":"bad_request","message":"invalid or conflicting Content-Length"})";
+    log_line("request -> 400 refused (", body, ")");
+    send(conn, 400, body, nullptr, /*close=*/true);
+    return 0;
   };
   mg_context* server = mg_start(&callbacks, nullptr, config);
   if (server == nullptr) {

@@ -21,7 +21,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace qurable_examples {
 
@@ -59,11 +58,31 @@ inline std::optional<std::uint64_t> parse_content_length(std::string_view text) 
   return n;
 }
 
-// The values each header was sent with (none when absent), as the stack gives them.
+// The values one header was sent with, as the stack gives them (views into the request): up to four, without
+// allocating; a fifth occurrence makes the request suspect, and is refused like a conflict.
+class header_values {
+ public:
+  void emplace_back(std::string_view value) {
+    if (size_ < 4) values_[size_] = value;
+    ++size_;
+  }
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t size() const noexcept { return size_; }
+  bool overflowed() const noexcept { return size_ > 4; }
+  std::string_view front() const noexcept { return values_[0]; }
+  const std::string_view* begin() const noexcept { return values_; }
+  const std::string_view* end() const noexcept { return values_ + (size_ < 4 ? size_ : 4); }
+
+ private:
+  std::string_view values_[4];
+  std::size_t size_ = 0;
+};
+
+// The values each header was sent with (none when absent).
 struct framing_headers {
-  std::vector<std::string_view> content_length;
-  std::vector<std::string_view> transfer_encoding;
-  std::vector<std::string_view> content_encoding;
+  header_values content_length;
+  header_values transfer_encoding;
+  header_values content_encoding;
 };
 
 inline std::optional<framing_refusal> check_framing(const framing_headers& h) {
@@ -74,6 +93,8 @@ inline std::optional<framing_refusal> check_framing(const framing_headers& h) {
   static constexpr std::string_view compressed =
       R"json({"outcome":"unsupported_media_type","message":"Content-Encoding must be identity (send the JSON as is)"})json";
 
+  if (h.content_length.overflowed()) return framing_refusal{400, bad_length, {}, {}};
+  if (h.content_encoding.overflowed()) return framing_refusal{415, compressed, "Accept-Encoding", "identity"};
   std::optional<std::uint64_t> length;
   for (const std::string_view value : h.content_length) {
     const std::optional<std::uint64_t> n = parse_content_length(value);

@@ -124,7 +124,8 @@ class connection final : public httplib::Stream {
   void close_socket() {
     flush();
     ::shutdown(fd_, SHUT_WR);
-    const auto until = clock::now() + std::chrono::milliseconds(500);
+    // Only after an answer given before the body was read; an idle or timed-out connection closes at once.
+    const auto until = clock::now() + std::chrono::milliseconds(close_ && !broken_ ? 500 : 0);
     char discard[16 * 1024];
     for (std::size_t dropped = 0; dropped < (1u << 20) && wait(POLLIN, until, true);) {
       const ssize_t n = ::recv(fd_, discard, sizeof discard, 0);
@@ -154,8 +155,17 @@ class connection final : public httplib::Stream {
     return static_cast<ssize_t>(size);
   }
 
-  void get_remote_ip_and_port(std::string& ip, int& port) const override { address(&::getpeername, ip, port); }
-  void get_local_ip_and_port(std::string& ip, int& port) const override { address(&::getsockname, ip, port); }
+  // Asked for every request: looked up once per connection.
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    if (remote_port_ < 0) address(&::getpeername, remote_ip_, remote_port_);
+    ip = remote_ip_;
+    port = remote_port_;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    if (local_port_ < 0) address(&::getsockname, local_ip_, local_port_);
+    ip = local_ip_;
+    port = local_port_;
+  }
   socket_t socket() const override { return fd_; }
 
  private:
@@ -225,6 +235,8 @@ class connection final : public httplib::Stream {
   std::string out_;
   bool close_ = false;
   bool broken_ = false;
+  mutable std::string remote_ip_, local_ip_;
+  mutable int remote_port_ = -1, local_port_ = -1;
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -239,6 +251,11 @@ class hardened_server : public httplib::Server {
   }
 
   const http_limits& limits() const noexcept { return limits_; }
+
+  // httplib listens with a backlog of 5: a burst of connections (idle ones from an attacker, or the platform's own
+  // parallel deliveries) overflows it, and the kernel drops the SYNs of the next clients, which retry after 1 s, 3 s,
+  // 7 s... Calling listen() again on the bound socket sets the backlog to the system's maximum.
+  void widen_backlog() { ::listen(svr_sock_, SOMAXCONN); }
 
   // Stops accepting; idle connections close at once, a request being read gets stop_grace more, running handlers
   // finish. listen_after_bind() returns once every worker is done.
@@ -317,7 +334,7 @@ inline void close_with(const httplib::Request& request, httplib::Response& res, 
 template <class Receiver>
 bool refuse_from_header(const Receiver& webhooks, const httplib::Request& req, httplib::Response& res) {
   framing_headers h;
-  const auto collect = [&req](const char* name, std::vector<std::string_view>& out) {
+  const auto collect = [&req](const char* name, header_values& out) {
     const auto [begin, end] = req.headers.equal_range(name);
     for (auto it = begin; it != end; ++it) out.emplace_back(it->second);
   };
@@ -400,9 +417,10 @@ void mount(hardened_server& server, const std::string& path, Receiver& webhooks)
 }
 
 // Binds host:port (port 0: a free one) and returns the port, or -1.
-inline int bind_port(httplib::Server& server, const std::string& host, int port) {
-  if (port == 0) return server.bind_to_any_port(host);
-  return server.bind_to_port(host, port) ? port : -1;
+inline int bind_port(hardened_server& server, const std::string& host, int port) {
+  const int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  if (bound >= 0) server.widen_backlog();
+  return bound;
 }
 
 // The flags of http_limits: --request-timeout-s S, --idle-timeout-s S, --threads N.

@@ -541,8 +541,11 @@ bool run_chaos(const config& c, const char* self, const std::string& dir) {
 
 int run_orchestrator(const config& c, const char* self) {
   if (c.redis_server.empty()) usage("no redis-server (--redis-server PATH)");
-  const std::string dir = (c.dir.empty() ? std::filesystem::current_path().string() : c.dir) + "/chaos-" +
-                          std::to_string(c.seed) + "-" + std::to_string(getpid());
+  // Absolute: redis-server changes into its --dir before it opens the log file.
+  const std::string dir =
+      std::filesystem::absolute(c.dir.empty() ? std::filesystem::current_path() : std::filesystem::path(c.dir))
+          .string() +
+      "/chaos-" + std::to_string(c.seed) + "-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   const bool ok = run_chaos(c, self, dir);
   if (ok) {

@@ -79,14 +79,19 @@ class raw_client {
   redisContext* context_ = nullptr;
 };
 
-// A redis-server child process: without persistence, or with the append-only file (appendfsync always) when `aof`
-// is set, so that a restart keeps what was confirmed. On a unix socket in a fresh directory under /tmp by default;
-// with `port` set, on 127.0.0.1:port instead, and with `data_dir` set, in that directory (emptied first).
+// A redis-server child process: without persistence, or with the append-only file (appendfsync always unless
+// told otherwise) when `aof` is set, so that a restart keeps what was confirmed. On a unix socket in a fresh directory
+// under /tmp by default; with `port` set, on 127.0.0.1:port instead, and with `data_dir` set, in that directory
+// (emptied first).
 class redis_server {
  public:
   explicit redis_server(std::string executable, std::string pid_dir, bool aof = false, std::string data_dir = {},
-                        int port = 0)
-      : executable_(std::move(executable)), pid_dir_(std::move(pid_dir)), aof_(aof), port_(port) {
+                        int port = 0, std::string appendfsync = "always")
+      : executable_(std::move(executable)),
+        pid_dir_(std::move(pid_dir)),
+        aof_(aof),
+        port_(port),
+        appendfsync_(std::move(appendfsync)) {
     if (data_dir.empty()) {
       char dir[] = "/tmp/qw-redis-XXXXXX";  // short: a unix socket path is limited to ~100 bytes
       if (mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -122,7 +127,7 @@ class redis_server {
     } else {
       args.insert(args.end(), {"--bind", "127.0.0.1"});
     }
-    args.insert(args.end(), {"--save", "", "--appendonly", aof_ ? "yes" : "no", "--appendfsync", "always",
+    args.insert(args.end(), {"--save", "", "--appendonly", aof_ ? "yes" : "no", "--appendfsync", appendfsync_,
                              "--daemonize", "no", "--dir", dir_, "--logfile", dir_ + "/redis.log"});
     std::vector<char*> argv;
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -193,6 +198,7 @@ class redis_server {
   std::string pid_dir_;
   bool aof_ = false;
   int port_ = 0;
+  std::string appendfsync_;
   std::string dir_;
   std::string socket_;
   pid_t pid_ = -1;

@@ -243,31 +243,7 @@ class child {
   child(const child&) = delete;
   child& operator=(const child&) = delete;
 
-  void start() {
-    std::vector<char*> argv;
-    for (std::string& a : args_) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t parent = getpid();
-    const pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-#if defined(__linux__)
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(127);
-#else
-      (void)parent;
-#endif
-      const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-      }
-      execv("/proc/self/exe", argv.data());
-      _exit(127);
-    }
-    pid_ = pid;
-  }
+  void start() { pid_ = qtest::spawn(args_, log_); }
 
   void stop(int signal_number) {
     if (pid_ <= 0) return;
@@ -562,7 +538,12 @@ int main(int argc, char** argv) {
   try {
     if (c.role == "receiver") return run_receiver(c);
     if (c.role == "worker") return run_worker(c);
-    if (c.role == "orchestrator") return run_orchestrator(c, argv[0]);
+    if (c.role == "orchestrator") {
+      // The children are this program: by its absolute path where /proc tells it (argv[0] may be a bare name).
+      std::error_code no_proc;
+      const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", no_proc);
+      return run_orchestrator(c, no_proc ? argv[0] : exe.c_str());
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "qurable-chaos (%s): %s\n", c.role.c_str(), e.what());
     return 1;

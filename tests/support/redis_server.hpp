@@ -7,6 +7,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -79,6 +80,36 @@ class raw_client {
   redisContext* context_ = nullptr;
 };
 
+// Starts args[0] with args as a child process that dies with this one (PR_SET_PDEATHSIG on Linux); its stdout and
+// stderr go to `log` when given (appended).
+inline pid_t spawn(const std::vector<std::string>& args, const std::string& log = {}) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+#if defined(__linux__)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // if this program dies, so does the child
+    if (getppid() != parent) _exit(127);
+#else
+    (void)parent;
+#endif
+    if (!log.empty()) {
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+      }
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
 // A redis-server child process: without persistence, or with the append-only file (appendfsync always unless
 // told otherwise) when `aof` is set, so that a restart keeps what was confirmed. On a unix socket in a fresh directory
 // under /tmp by default; with `port` set, on 127.0.0.1:port instead, and with `data_dir` set, in that directory
@@ -129,23 +160,7 @@ class redis_server {
     }
     args.insert(args.end(), {"--save", "", "--appendonly", aof_ ? "yes" : "no", "--appendfsync", appendfsync_,
                              "--daemonize", "no", "--dir", dir_, "--logfile", dir_ + "/redis.log"});
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    const pid_t parent = getpid();
-    const pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-#if defined(__linux__)
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // if this program dies, so does its server
-      if (getppid() != parent) _exit(127);
-#else
-      (void)parent;
-#endif
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    pid_ = pid;
+    pid_ = spawn(args);
     record_pid();
     wait_until_ready();
   }

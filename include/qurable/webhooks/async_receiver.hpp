@@ -16,7 +16,7 @@
 //
 // User code is contained: a dead-letter hook that throws is counted (hook_failures()), never kills a worker thread
 // or leaks a queue slot; a throwing handler is a handler failure, as with the synchronous receiver. The idempotency
-// reservation taken on the request thread is renewed when a worker starts the event (released and taken again), so
+// reservation taken on the request thread is renewed when a worker starts the event (idempotency_store::renew), so
 // time spent waiting in the queue does not eat the lease: the lease only has to cover the handler itself.
 
 #include <atomic>
@@ -201,11 +201,17 @@ class async_receiver {
     return options;
   }
 
-  // The reservation was taken when the delivery arrived; the queue wait may have eaten its lease. Release it and
-  // take it again, so the handler gets a whole lease. Empty when the event may run; otherwise the outcome to
-  // report instead (processed or taken over by another delivery meanwhile: nothing to do here).
+  // The reservation was taken when the delivery arrived; the queue wait may have eaten its lease. Renew it, so the
+  // handler gets a whole lease. Empty when the event may run; otherwise the outcome to report instead (another
+  // delivery took the key over meanwhile and runs it, or the store failed). A store that cannot renew gets release
+  // and reserve again instead.
   std::optional<outcome> renew(detail::async_slot& slot) {
     if (!slot.held || !slot.held->acquired()) return std::nullopt;
+    const store_status renewed = slot.held->renew();
+    if (renewed == store_status::ok) return std::nullopt;
+    if (renewed == store_status::not_held) {
+      return detail::receiver_core::unless_acquired(reserve_status::in_flight, *slot.parsed);
+    }
     (void)slot.held->release();
     slot.held.reset();
     const std::string_view key = detail::receiver_core::idempotency_key(*slot.parsed, slot.body, slot.fallback_key);

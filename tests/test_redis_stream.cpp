@@ -93,6 +93,31 @@ void poll_until(Worker& worker, const std::function<bool()>& done, std::chrono::
 
 long long integer(qtest::raw_client& raw, const std::vector<std::string>& command) { return raw.run(command).integer; }
 
+// Every entry of a stream (XRANGE - +): its id and fields.
+struct stream_entry {
+  std::string id;
+  std::map<std::string, std::string> fields;
+};
+std::vector<stream_entry> xrange(const std::string& stream) {
+  redisContext* c = redisConnectUnix(server().socket().c_str());
+  if (c == nullptr || c->err != 0) throw std::runtime_error("xrange: cannot connect");
+  const qw::detail::redis_reply_ptr range(static_cast<redisReply*>(redisCommand(c, "XRANGE %s - +", stream.c_str())));
+  redisFree(c);
+  if (!range || range->type != REDIS_REPLY_ARRAY) throw std::runtime_error("xrange: no reply");
+  std::vector<stream_entry> out;
+  for (std::size_t i = 0; i < range->elements; ++i) {
+    const redisReply& e = *range->element[i];
+    stream_entry entry{std::string(qw::detail::reply_text(*e.element[0])), {}};
+    const redisReply& f = *e.element[1];
+    for (std::size_t j = 0; j + 1 < f.elements; j += 2) {
+      entry.fields[std::string(qw::detail::reply_text(*f.element[j]))] =
+          std::string(qw::detail::reply_text(*f.element[j + 1]));
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("stream receiver: 202 after XADD with the body byte for byte; invalid bodies are not appended",
@@ -110,20 +135,15 @@ TEST_CASE("stream receiver: 202 after XADD with the body byte for byte; invalid 
   CHECK(r.outcome().loyalty_event_key == "ev_r1");
   REQUIRE(integer(raw, {"XLEN", o.stream}) == 1);
 
-  // XRANGE through hiredis directly: the body field must equal what was posted.
-  redisContext* c = redisConnectUnix(server().socket().c_str());
-  REQUIRE(c != nullptr);
-  auto* range = static_cast<redisReply*>(redisCommand(c, "XRANGE %s - +", o.stream.c_str()));
-  REQUIRE(range != nullptr);
-  REQUIRE(range->elements == 1);
-  const redisReply& fields = *range->element[0]->element[1];
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::body) == body);
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::webhook_id) == "msg_1");
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::event_key) == "ev_r1");
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::event_type) == "member-created");
-  CHECK_FALSE(qw::detail::stream_entry_field(fields, qw::stream_field::received_ms).empty());
-  freeReplyObject(range);
-  redisFree(c);
+  // The entry as Redis has it: the body field must equal what was posted, byte for byte.
+  const std::vector<stream_entry> entries = xrange(o.stream);
+  REQUIRE(entries.size() == 1);
+  const auto& fields = entries[0].fields;
+  CHECK(fields.at("body") == body);
+  CHECK(fields.at("webhook-id") == "msg_1");
+  CHECK(fields.at("key") == "ev_r1");
+  CHECK(fields.at("type") == "member-created");
+  CHECK_FALSE(fields.at("received-ms").empty());
 
   CHECK(receiver.handle("POST", qwt::json_headers(), std::string("{\"event\":")).status() == 400);
   CHECK(receiver.handle("GET", qwt::json_headers(), body).status() == 405);
@@ -223,18 +243,12 @@ TEST_CASE("stream worker: a failing handler is retried, then dead-lettered with 
   CHECK(integer(raw, {"XLEN", o.stream}) == 0);
   CHECK(raw.run({"EXISTS", o.key_prefix + "ev_bad"}).integer == 0);  // released: a replay can run it again
 
-  redisContext* c = redisConnectUnix(server().socket().c_str());
-  REQUIRE(c != nullptr);
-  auto* range = static_cast<redisReply*>(redisCommand(c, "XRANGE %s - +", o.dead_letter_stream.c_str()));
-  REQUIRE(range != nullptr);
-  REQUIRE(range->elements == 1);
-  const redisReply& fields = *range->element[0]->element[1];
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::body) == bad);
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::outcome) == "handler_failed");
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::error) == "told to fail");
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::attempts) == "3");
-  freeReplyObject(range);
-  redisFree(c);
+  const std::vector<stream_entry> dead = xrange(o.dead_letter_stream);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].fields.at("body") == bad);
+  CHECK(dead[0].fields.at("outcome") == "handler_failed");
+  CHECK(dead[0].fields.at("error") == "told to fail");
+  CHECK(dead[0].fields.at("attempts") == "3");
 }
 
 TEST_CASE("stream worker: entries a dead worker left pending are claimed after the visibility timeout",
@@ -268,14 +282,9 @@ TEST_CASE("stream worker: an entry whose runs crashed the worker max_attempts ti
   const qtest::reply read =
       raw.run({"XREADGROUP", "GROUP", "workers", "dead", "COUNT", "10", "STREAMS", o.stream, ">"});
   REQUIRE(read.type == REDIS_REPLY_ARRAY);
-  redisContext* c = redisConnectUnix(server().socket().c_str());
-  REQUIRE(c != nullptr);
-  auto* range = static_cast<redisReply*>(redisCommand(c, "XRANGE %s - +", o.stream.c_str()));
-  REQUIRE(range != nullptr);
-  REQUIRE(range->elements == 1);
-  const std::string id(range->element[0]->element[0]->str, range->element[0]->element[0]->len);
-  freeReplyObject(range);
-  redisFree(c);
+  const std::vector<stream_entry> entries = xrange(o.stream);
+  REQUIRE(entries.size() == 1);
+  const std::string id = entries[0].id;
   raw.run({"HSET", o.stream + ":attempts", id, "3"});  // three earlier runs died with their worker
 
   counting_handler::state st;

@@ -330,3 +330,54 @@ TEST_CASE("stream: after a Redis restart the first request and the workers succe
   CHECK(st.runs["ev_third"] == 1);
   CHECK(worker.stats().redis_errors == errors);
 }
+
+TEST_CASE("stream worker: a queued effect that fails when it runs fails the commit, and the event is retried",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("badeffect");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  const std::string wrong_type = o.key_prefix + "a-string";
+  raw.run({"SET", wrong_type, "x"});
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_fx")).status() == 202);
+
+  struct bad_effect_handler {
+    std::string key;
+    std::atomic<int>* runs;
+    void operator()(const qw::event_envelope&) const {
+      ++*runs;
+      qw::redis_effects::current().command({"HINCRBY", key, "field", "1"});  // WRONGTYPE: the key is a string
+    }
+  };
+  std::atomic<int> runs{0};
+  qw::redis_stream_worker<bad_effect_handler> worker(bad_effect_handler{wrong_type, &runs}, o, fast_worker("w"));
+  poll_until(worker, [&] { return integer(raw, {"XLEN", o.dead_letter_stream}) == 1; });
+  CHECK(runs == 3);  // max_attempts
+  CHECK(worker.stats().processed == 0);
+  CHECK(worker.stats().dead_lettered == 1);
+  const std::vector<stream_entry> dead = xrange(o.dead_letter_stream);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].fields.at("error").find("a queued Redis effect failed") != std::string::npos);
+  CHECK(raw.run({"GET", o.key_prefix + "ev_fx"}).type == REDIS_REPLY_NIL);  // never recorded as processed
+  CHECK(raw.run({"GET", wrong_type}).text == "x");
+}
+
+TEST_CASE("redis_effects outside a worker: a batch nobody runs, never a crash", "[stream]") {
+  CHECK_FALSE(qw::redis_effects::active());
+  qw::redis_effects& fx = qw::redis_effects::current();
+  fx.clear();
+  fx.command({"INCR", "k"});
+  CHECK(fx.size() == 1);
+  qw::redis_effects mine;
+  {
+    const qw::redis_effects::scope in(mine);
+    CHECK(qw::redis_effects::active());
+    CHECK(&qw::redis_effects::current() == &mine);
+    qw::redis_effects::current().command({"SET", "a", "b"});
+  }
+  CHECK_FALSE(qw::redis_effects::active());
+  REQUIRE(mine.size() == 1);
+  const std::vector<std::string> words(mine.begin(), mine.end());
+  CHECK(words == std::vector<std::string>{"3", "SET", "a", "b"});
+  mine.clear();
+  CHECK(mine.empty());
+}

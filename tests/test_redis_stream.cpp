@@ -381,3 +381,26 @@ TEST_CASE("redis_effects outside a worker: a batch nobody runs, never a crash", 
   mine.clear();
   CHECK(mine.empty());
 }
+
+TEST_CASE("stream worker: run() returns after stop(), with what it had read finished", "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("stop");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  counting_handler::state st;
+  qw::redis_stream_worker<counting_handler> worker(counting_handler{&st}, o, fast_worker("w"));
+  std::thread running([&worker] { worker.run(); });
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_stop_" + std::to_string(i))).status() == 202);
+  }
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (integer(raw, {"XLEN", o.stream}) != 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const auto asked = std::chrono::steady_clock::now();
+  worker.stop();
+  running.join();
+  CHECK(std::chrono::steady_clock::now() - asked < 1s);  // within one `block` (50 ms) and a batch
+  CHECK(worker.stats().processed == 20);
+  CHECK(st.runs.size() == 20);
+  CHECK(integer(raw, {"XLEN", o.stream}) == 0);
+}

@@ -29,3 +29,14 @@ target_compile_definitions(redis_stream_tests PRIVATE
   QURABLE_REDIS_SERVER="${QURABLE_REDIS_SERVER_EXECUTABLE}"
   QURABLE_REDIS_PID_DIR="${_qw_redis_pid_dir}")
 set_tests_properties(redis_stream_tests PROPERTIES FIXTURES_REQUIRED qurable_redis_server TIMEOUT 120 LABELS redis)
+
+# qurable-replay, the dead-letter tool (examples/replay), run as a user runs it.
+if(TARGET qurable-replay)
+  qurable_add_test(replay_tests SOURCES test_replay.cpp LIBS qurable::webhooks_redis Threads::Threads)
+  target_compile_definitions(replay_tests PRIVATE
+    QURABLE_REDIS_SERVER="${QURABLE_REDIS_SERVER_EXECUTABLE}"
+    QURABLE_REDIS_PID_DIR="${_qw_redis_pid_dir}"
+    QURABLE_QURABLE_REPLAY_EXE="$<TARGET_FILE:qurable-replay>")
+  add_dependencies(replay_tests qurable-replay)
+  set_tests_properties(replay_tests PROPERTIES FIXTURES_REQUIRED qurable_redis_server TIMEOUT 60 LABELS redis)
+endif()

@@ -411,3 +411,24 @@ TEST_CASE("concurrent deliveries: each key is processed and committed exactly on
     CHECK(store.reserve(keys[k]).status == qw::reserve_status::already_processed);
   }
 }
+
+TEST_CASE("renew restarts the lease of the holder only", "[idempotency]") {
+  fake_clock clock;
+  qw::memory_store store(options_with(clock));
+  const qw::reserve_result held = store.reserve("evt-1");
+  REQUIRE(held.status == qw::reserve_status::acquired);
+  clock.advance(8s);
+  CHECK(store.renew("evt-1", held.token ^ 1) == qw::store_status::not_held);  // someone else's token
+  REQUIRE(store.renew("evt-1", held.token) == qw::store_status::ok);
+  clock.advance(8s);  // 16 s after the reserve, 8 s after the renew: still held
+  CHECK(store.reserve("evt-1").status == qw::reserve_status::in_flight);
+  // Another key reserved after the renewed one expires after it: the in-flight list stays in expiry order.
+  const qw::reserve_result other = store.reserve("evt-2");
+  REQUIRE(other.status == qw::reserve_status::acquired);
+  clock.advance(3s);  // evt-1's renewed lease is over, evt-2's is not
+  CHECK(store.reserve("evt-1").status == qw::reserve_status::acquired);
+  CHECK(store.reserve("evt-2").status == qw::reserve_status::in_flight);
+  REQUIRE(store.commit("evt-2", other.token) == qw::store_status::ok);
+  CHECK(store.renew("evt-2", other.token) == qw::store_status::not_held);  // committed: nothing to renew
+  CHECK(store.renew("evt-3", 1) == qw::store_status::not_held);
+}

@@ -128,6 +128,22 @@ TEST_CASE("redis: reserve, commit, and a redelivery is already_processed; the ke
   CHECK(store.last_error().empty());
 }
 
+TEST_CASE("redis: renew restarts the lease of the holder only", "[redis]") {
+  qw::redis_store_options o = options_for("renew");
+  o.lease = 300ms;
+  qw::redis_store store(o);
+  raw_client raw(server().socket());
+  const qw::reserve_result held = store.reserve("evt-1");
+  REQUIRE(held.status == qw::reserve_status::acquired);
+  std::this_thread::sleep_for(200ms);
+  CHECK(store.renew("evt-1", held.token ^ 1) == qw::store_status::not_held);
+  REQUIRE(store.renew("evt-1", held.token) == qw::store_status::ok);
+  CHECK(raw.run({"PTTL", o.key_prefix + "evt-1"}).integer > 200);  // a whole lease again
+  REQUIRE(store.commit("evt-1", held.token) == qw::store_status::ok);
+  CHECK(store.renew("evt-1", held.token) == qw::store_status::not_held);  // committed
+  CHECK(store.renew("evt-2", 7) == qw::store_status::not_held);
+}
+
 TEST_CASE("redis: release lets the next delivery acquire the key again", "[redis]") {
   const qw::redis_store_options o = options_for("release");
   qw::redis_store store(o);

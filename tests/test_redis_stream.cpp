@@ -93,6 +93,31 @@ void poll_until(Worker& worker, const std::function<bool()>& done, std::chrono::
 
 long long integer(qtest::raw_client& raw, const std::vector<std::string>& command) { return raw.run(command).integer; }
 
+// Every entry of a stream (XRANGE - +): its id and fields.
+struct stream_entry {
+  std::string id;
+  std::map<std::string, std::string> fields;
+};
+std::vector<stream_entry> xrange(const std::string& stream) {
+  redisContext* c = redisConnectUnix(server().socket().c_str());
+  if (c == nullptr || c->err != 0) throw std::runtime_error("xrange: cannot connect");
+  const qw::detail::redis_reply_ptr range(static_cast<redisReply*>(redisCommand(c, "XRANGE %s - +", stream.c_str())));
+  redisFree(c);
+  if (!range || range->type != REDIS_REPLY_ARRAY) throw std::runtime_error("xrange: no reply");
+  std::vector<stream_entry> out;
+  for (std::size_t i = 0; i < range->elements; ++i) {
+    const redisReply& e = *range->element[i];
+    stream_entry entry{std::string(qw::detail::reply_text(*e.element[0])), {}};
+    const redisReply& f = *e.element[1];
+    for (std::size_t j = 0; j + 1 < f.elements; j += 2) {
+      entry.fields[std::string(qw::detail::reply_text(*f.element[j]))] =
+          std::string(qw::detail::reply_text(*f.element[j + 1]));
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("stream receiver: 202 after XADD with the body byte for byte; invalid bodies are not appended",
@@ -110,20 +135,15 @@ TEST_CASE("stream receiver: 202 after XADD with the body byte for byte; invalid 
   CHECK(r.outcome().loyalty_event_key == "ev_r1");
   REQUIRE(integer(raw, {"XLEN", o.stream}) == 1);
 
-  // XRANGE through hiredis directly: the body field must equal what was posted.
-  redisContext* c = redisConnectUnix(server().socket().c_str());
-  REQUIRE(c != nullptr);
-  auto* range = static_cast<redisReply*>(redisCommand(c, "XRANGE %s - +", o.stream.c_str()));
-  REQUIRE(range != nullptr);
-  REQUIRE(range->elements == 1);
-  const redisReply& fields = *range->element[0]->element[1];
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::body) == body);
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::webhook_id) == "msg_1");
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::event_key) == "ev_r1");
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::event_type) == "member-created");
-  CHECK_FALSE(qw::detail::stream_entry_field(fields, qw::stream_field::received_ms).empty());
-  freeReplyObject(range);
-  redisFree(c);
+  // The entry as Redis has it: the body field must equal what was posted, byte for byte.
+  const std::vector<stream_entry> entries = xrange(o.stream);
+  REQUIRE(entries.size() == 1);
+  const auto& fields = entries[0].fields;
+  CHECK(fields.at("body") == body);
+  CHECK(fields.at("webhook-id") == "msg_1");
+  CHECK(fields.at("key") == "ev_r1");
+  CHECK(fields.at("type") == "member-created");
+  CHECK_FALSE(fields.at("received-ms").empty());
 
   CHECK(receiver.handle("POST", qwt::json_headers(), std::string("{\"event\":")).status() == 400);
   CHECK(receiver.handle("GET", qwt::json_headers(), body).status() == 405);
@@ -224,18 +244,12 @@ TEST_CASE("stream worker: a failing handler is retried, then dead-lettered with 
   CHECK(integer(raw, {"XLEN", o.stream}) == 0);
   CHECK(raw.run({"EXISTS", o.key_prefix + "ev_bad"}).integer == 0);  // released: a replay can run it again
 
-  redisContext* c = redisConnectUnix(server().socket().c_str());
-  REQUIRE(c != nullptr);
-  auto* range = static_cast<redisReply*>(redisCommand(c, "XRANGE %s - +", o.dead_letter_stream.c_str()));
-  REQUIRE(range != nullptr);
-  REQUIRE(range->elements == 1);
-  const redisReply& fields = *range->element[0]->element[1];
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::body) == bad);
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::outcome) == "handler_failed");
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::error) == "told to fail");
-  CHECK(qw::detail::stream_entry_field(fields, qw::stream_field::attempts) == "3");
-  freeReplyObject(range);
-  redisFree(c);
+  const std::vector<stream_entry> dead = xrange(o.dead_letter_stream);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].fields.at("body") == bad);
+  CHECK(dead[0].fields.at("outcome") == "handler_failed");
+  CHECK(dead[0].fields.at("error") == "told to fail");
+  CHECK(dead[0].fields.at("attempts") == "3");
 }
 
 TEST_CASE("stream worker: entries a dead worker left pending are claimed after the visibility timeout",
@@ -269,14 +283,9 @@ TEST_CASE("stream worker: an entry whose runs crashed the worker max_attempts ti
   const qtest::reply read =
       raw.run({"XREADGROUP", "GROUP", "workers", "dead", "COUNT", "10", "STREAMS", o.stream, ">"});
   REQUIRE(read.type == REDIS_REPLY_ARRAY);
-  redisContext* c = redisConnectUnix(server().socket().c_str());
-  REQUIRE(c != nullptr);
-  auto* range = static_cast<redisReply*>(redisCommand(c, "XRANGE %s - +", o.stream.c_str()));
-  REQUIRE(range != nullptr);
-  REQUIRE(range->elements == 1);
-  const std::string id(range->element[0]->element[0]->str, range->element[0]->element[0]->len);
-  freeReplyObject(range);
-  redisFree(c);
+  const std::vector<stream_entry> entries = xrange(o.stream);
+  REQUIRE(entries.size() == 1);
+  const std::string id = entries[0].id;
   raw.run({"HSET", o.stream + ":attempts", id, "3"});  // three earlier runs died with their worker
 
   counting_handler::state st;
@@ -321,4 +330,78 @@ TEST_CASE("stream: after a Redis restart the first request and the workers succe
   poll_until(worker, [&] { return st.runs.count("ev_third") == 1 && integer(raw2, {"XLEN", o.stream}) == 0; });
   CHECK(st.runs["ev_third"] == 1);
   CHECK(worker.stats().redis_errors == errors);
+}
+
+TEST_CASE("stream worker: a queued effect that fails when it runs fails the commit, and the event is retried",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("badeffect");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  const std::string wrong_type = o.key_prefix + "a-string";
+  raw.run({"SET", wrong_type, "x"});
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_fx")).status() == 202);
+
+  struct bad_effect_handler {
+    std::string key;
+    std::atomic<int>* runs;
+    void operator()(const qw::event_envelope&) const {
+      ++*runs;
+      qw::redis_effects::current().command({"HINCRBY", key, "field", "1"});  // WRONGTYPE: the key is a string
+    }
+  };
+  std::atomic<int> runs{0};
+  qw::redis_stream_worker<bad_effect_handler> worker(bad_effect_handler{wrong_type, &runs}, o, fast_worker("w"));
+  poll_until(worker, [&] { return integer(raw, {"XLEN", o.dead_letter_stream}) == 1; });
+  CHECK(runs == 3);  // max_attempts
+  CHECK(worker.stats().processed == 0);
+  CHECK(worker.stats().dead_lettered == 1);
+  const std::vector<stream_entry> dead = xrange(o.dead_letter_stream);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].fields.at("error").find("a queued Redis effect failed") != std::string::npos);
+  CHECK(raw.run({"GET", o.key_prefix + "ev_fx"}).type == REDIS_REPLY_NIL);  // never recorded as processed
+  CHECK(raw.run({"GET", wrong_type}).text == "x");
+}
+
+TEST_CASE("redis_effects outside a worker: a batch nobody runs, never a crash", "[stream]") {
+  CHECK_FALSE(qw::redis_effects::active());
+  qw::redis_effects& fx = qw::redis_effects::current();
+  fx.clear();
+  fx.command({"INCR", "k"});
+  CHECK(fx.size() == 1);
+  qw::redis_effects mine;
+  {
+    const qw::redis_effects::scope in(mine);
+    CHECK(qw::redis_effects::active());
+    CHECK(&qw::redis_effects::current() == &mine);
+    qw::redis_effects::current().command({"SET", "a", "b"});
+  }
+  CHECK_FALSE(qw::redis_effects::active());
+  REQUIRE(mine.size() == 1);
+  const std::vector<std::string> words(mine.begin(), mine.end());
+  CHECK(words == std::vector<std::string>{"3", "SET", "a", "b"});
+  mine.clear();
+  CHECK(mine.empty());
+}
+
+TEST_CASE("stream worker: run() returns after stop(), with what it had read finished", "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("stop");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  counting_handler::state st;
+  qw::redis_stream_worker<counting_handler> worker(counting_handler{&st}, o, fast_worker("w"));
+  std::thread running([&worker] { worker.run(); });
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_stop_" + std::to_string(i))).status() == 202);
+  }
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (integer(raw, {"XLEN", o.stream}) != 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const auto asked = std::chrono::steady_clock::now();
+  worker.stop();
+  running.join();
+  CHECK(std::chrono::steady_clock::now() - asked < 1s);  // within one `block` (50 ms) and a batch
+  CHECK(worker.stats().processed == 20);
+  CHECK(st.runs.size() == 20);
+  CHECK(integer(raw, {"XLEN", o.stream}) == 0);
 }

@@ -243,31 +243,7 @@ class child {
   child(const child&) = delete;
   child& operator=(const child&) = delete;
 
-  void start() {
-    std::vector<char*> argv;
-    for (std::string& a : args_) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t parent = getpid();
-    const pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-#if defined(__linux__)
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(127);
-#else
-      (void)parent;
-#endif
-      const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-      }
-      execv("/proc/self/exe", argv.data());
-      _exit(127);
-    }
-    pid_ = pid;
-  }
+  void start() { pid_ = qtest::spawn(args_, log_); }
 
   void stop(int signal_number) {
     if (pid_ <= 0) return;
@@ -541,8 +517,11 @@ bool run_chaos(const config& c, const char* self, const std::string& dir) {
 
 int run_orchestrator(const config& c, const char* self) {
   if (c.redis_server.empty()) usage("no redis-server (--redis-server PATH)");
-  const std::string dir = (c.dir.empty() ? std::filesystem::current_path().string() : c.dir) + "/chaos-" +
-                          std::to_string(c.seed) + "-" + std::to_string(getpid());
+  // Absolute: redis-server changes into its --dir before it opens the log file.
+  const std::string dir =
+      std::filesystem::absolute(c.dir.empty() ? std::filesystem::current_path() : std::filesystem::path(c.dir))
+          .string() +
+      "/chaos-" + std::to_string(c.seed) + "-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   const bool ok = run_chaos(c, self, dir);
   if (ok) {
@@ -559,7 +538,12 @@ int main(int argc, char** argv) {
   try {
     if (c.role == "receiver") return run_receiver(c);
     if (c.role == "worker") return run_worker(c);
-    if (c.role == "orchestrator") return run_orchestrator(c, argv[0]);
+    if (c.role == "orchestrator") {
+      // The children are this program: by its absolute path where /proc tells it (argv[0] may be a bare name).
+      std::error_code no_proc;
+      const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", no_proc);
+      return run_orchestrator(c, no_proc ? argv[0] : exe.c_str());
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "qurable-chaos (%s): %s\n", c.role.c_str(), e.what());
     return 1;

@@ -7,6 +7,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -79,14 +80,49 @@ class raw_client {
   redisContext* context_ = nullptr;
 };
 
-// A redis-server child process: without persistence, or with the append-only file (appendfsync always) when `aof`
-// is set, so that a restart keeps what was confirmed. On a unix socket in a fresh directory under /tmp by default;
-// with `port` set, on 127.0.0.1:port instead, and with `data_dir` set, in that directory (emptied first).
+// Starts args[0] with args as a child process that dies with this one (PR_SET_PDEATHSIG on Linux); its stdout and
+// stderr go to `log` when given (appended).
+inline pid_t spawn(const std::vector<std::string>& args, const std::string& log = {}) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+#if defined(__linux__)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // if this program dies, so does the child
+    if (getppid() != parent) _exit(127);
+#else
+    (void)parent;
+#endif
+    if (!log.empty()) {
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+      }
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// A redis-server child process: without persistence, or with the append-only file (appendfsync always unless
+// told otherwise) when `aof` is set, so that a restart keeps what was confirmed. On a unix socket in a fresh directory
+// under /tmp by default; with `port` set, on 127.0.0.1:port instead, and with `data_dir` set, in that directory
+// (emptied first).
 class redis_server {
  public:
   explicit redis_server(std::string executable, std::string pid_dir, bool aof = false, std::string data_dir = {},
-                        int port = 0)
-      : executable_(std::move(executable)), pid_dir_(std::move(pid_dir)), aof_(aof), port_(port) {
+                        int port = 0, std::string appendfsync = "always")
+      : executable_(std::move(executable)),
+        pid_dir_(std::move(pid_dir)),
+        aof_(aof),
+        port_(port),
+        appendfsync_(std::move(appendfsync)) {
     if (data_dir.empty()) {
       char dir[] = "/tmp/qw-redis-XXXXXX";  // short: a unix socket path is limited to ~100 bytes
       if (mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -122,25 +158,9 @@ class redis_server {
     } else {
       args.insert(args.end(), {"--bind", "127.0.0.1"});
     }
-    args.insert(args.end(), {"--save", "", "--appendonly", aof_ ? "yes" : "no", "--appendfsync", "always",
+    args.insert(args.end(), {"--save", "", "--appendonly", aof_ ? "yes" : "no", "--appendfsync", appendfsync_,
                              "--daemonize", "no", "--dir", dir_, "--logfile", dir_ + "/redis.log"});
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    const pid_t parent = getpid();
-    const pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-#if defined(__linux__)
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // if this program dies, so does its server
-      if (getppid() != parent) _exit(127);
-#else
-      (void)parent;
-#endif
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    pid_ = pid;
+    pid_ = spawn(args);
     record_pid();
     wait_until_ready();
   }
@@ -193,6 +213,7 @@ class redis_server {
   std::string pid_dir_;
   bool aof_ = false;
   int port_ = 0;
+  std::string appendfsync_;
   std::string dir_;
   std::string socket_;
   pid_t pid_ = -1;

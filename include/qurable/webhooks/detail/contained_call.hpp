@@ -1,7 +1,7 @@
 #pragma once
 // Calling user code (hooks, observers, loggers) so that it cannot hurt the caller: an exception it throws is caught
 // and counted, never reaching a worker thread (std::terminate) or skipping the caller's clean-up (a leaked slot).
-// With exceptions off there is nothing to catch and the call is made as is. Standard library only.
+// With exceptions off there is nothing to catch and the call is made as is (detail::call_or). Standard library only.
 
 #include <atomic>
 #include <cstdint>
@@ -10,33 +10,19 @@
 #include <utility>
 
 #include "../core/outcome.hpp"
-
-#ifndef QURABLE_WEBHOOKS_DETAIL_EXCEPTIONS
-#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
-#define QURABLE_WEBHOOKS_DETAIL_EXCEPTIONS 1
-#else
-#define QURABLE_WEBHOOKS_DETAIL_EXCEPTIONS 0
-#endif
-#endif
+#include "call_or.hpp"
 
 namespace qurable::webhooks::detail {
 
 // Runs f(); true when it returned, false when it threw (then `failures` is incremented).
 template <class F>
 bool contained_call(std::atomic<std::uint64_t>& failures, F&& f) noexcept {
-#if QURABLE_WEBHOOKS_DETAIL_EXCEPTIONS
-  try {
+  const bool returned = call_or(false, [&f] {
     std::forward<F>(f)();
     return true;
-  } catch (...) {
-    failures.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-#else
-  (void)failures;
-  std::forward<F>(f)();
-  return true;
-#endif
+  });
+  if (!returned) failures.fetch_add(1, std::memory_order_relaxed);
+  return returned;
 }
 
 // A dead-letter hook wrapped so that a throw is counted instead of propagated. `failures` must outlive the result.

@@ -33,7 +33,7 @@
 #define QURABLE_WEBHOOKS_DETAIL_SIGPIPE_GUARD 1
 #endif
 
-#include "../idempotency/memory_store.hpp"  // detail::call_or
+#include "call_or.hpp"
 
 namespace qurable::webhooks {
 

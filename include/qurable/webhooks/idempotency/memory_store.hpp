@@ -26,7 +26,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "../detail/contain.hpp"  // QURABLE_WEBHOOKS_DETAIL_EXCEPTIONS
+#include "../detail/call_or.hpp"
 #include "store.hpp"
 
 namespace qurable::webhooks {
@@ -46,21 +46,6 @@ struct memory_store_options {
 };
 
 namespace detail {
-
-// Runs f, turning any exception (bad_alloc, a mutex error) into `fallback`; the store reports errors, never throws.
-template <class R, class F>
-R call_or(R fallback, F&& f) noexcept {
-#if QURABLE_WEBHOOKS_DETAIL_EXCEPTIONS
-  try {
-    return f();
-  } catch (...) {
-    return fallback;
-  }
-#else
-  (void)fallback;
-  return f();
-#endif
-}
 
 struct memory_entry {
   std::unique_ptr<char[]> bytes;  // owns the key; the map's string_view key points here (stable across rehash)
@@ -138,6 +123,20 @@ class memory_store final : public idempotency_store {
       auto it = entries_.find(key);
       if (it == entries_.end() || it->second.token != token || it->second.committed) return store_status::not_held;
       erase(it);
+      return store_status::ok;
+    });
+  }
+
+  // Restarts the lease while the reservation is held under `token`, even past its lease if nobody took it over.
+  store_status renew(std::string_view key, std::uint64_t token) noexcept override {
+    return detail::call_or(store_status::store_error, [&] {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = entries_.find(key);
+      if (it == entries_.end() || it->second.token != token || it->second.committed) return store_status::not_held;
+      detail::memory_entry& e = it->second;
+      in_flight_.unlink(e);
+      e.expires = now() + lease_;
+      in_flight_.push_back(e);  // the list stays in expiry order: every entry gets the same lease
       return store_status::ok;
     });
   }

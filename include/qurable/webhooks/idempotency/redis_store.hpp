@@ -39,18 +39,10 @@
 
 namespace qurable::webhooks {
 
-struct redis_store_options {
-  // TCP address, used unless unix_socket is set. A host name is resolved for every new connection, and that lookup
-  // is not bounded by connect_timeout: prefer an address, or a resolver that answers fast.
-  std::string host = "127.0.0.1";
-  int port = 6379;
-  // Path of Redis' unix socket; when set, host and port are ignored.
-  std::string unix_socket;
-  // AUTH on every new connection when password is set: AUTH <password>, or AUTH <username> <password> (Redis 6 ACL).
-  std::string username;
-  std::string password;
-  // SELECT on every new connection when not 0.
-  int database = 0;
+// Where Redis is (host, port or unix_socket, username/password, database), the timeouts and the pool size are the
+// members of redis_connection_options (detail/redis_connection.hpp); connect_timeout and command_timeout bound how long
+// a request thread waits before its delivery is answered 503, so keep them short.
+struct redis_store_options : redis_connection_options {
   // Prepended to every event key, so that the store's keys stay apart from anything else in the database.
   std::string key_prefix = "qurable:webhooks:";
   // As in memory_store_options: how long a committed key answers already_processed (cover the platform's whole
@@ -58,12 +50,6 @@ struct redis_store_options {
   // 1 ms; Redis expires the keys itself.
   std::chrono::milliseconds committed_ttl = std::chrono::hours(24);
   std::chrono::milliseconds lease = std::chrono::seconds(60);
-  // Bounds on one connection attempt and on each command's round trip (1 ms to 1 h). A request thread waits
-  // this long at worst before its delivery is answered 503, so keep them short.
-  std::chrono::milliseconds connect_timeout = std::chrono::seconds(1);
-  std::chrono::milliseconds command_timeout = std::chrono::seconds(1);
-  // Most connections open at once; 0 is treated as 1. Calls beyond it wait for a free connection.
-  std::size_t pool_size = 4;
 };
 
 namespace detail {
@@ -87,6 +73,10 @@ constexpr std::string_view redis_commit_script =
 constexpr std::string_view redis_release_script =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end "
     "return 0";
+// KEYS[1] key, ARGV[1] token (hex), ARGV[2] lease in ms: restarts the lease while the reservation is this token's.
+constexpr std::string_view redis_renew_script =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end "
+    "return 0";
 constexpr std::string_view redis_committed_prefix = "done:";
 
 }  // namespace detail
@@ -96,7 +86,7 @@ class redis_store final : public idempotency_store {
   // Connects lazily: construction needs no Redis (call ping() to check the configuration at startup).
   explicit redis_store(redis_store_options options = {})
       : options_(std::move(options)),
-        pool_(connection_of(options_)),
+        pool_(options_),
         ttl_ms_(std::to_string(std::max<long long>(
             std::chrono::duration_cast<std::chrono::milliseconds>(detail::clamp_duration(options_.committed_ttl))
                 .count(),
@@ -141,6 +131,16 @@ class redis_store final : public idempotency_store {
     });
   }
 
+  store_status renew(std::string_view key, std::uint64_t token) noexcept override {
+    if (key.empty() || token == 0) return store_status::not_held;
+    return run(store_status::store_error, [&](redisContext* c, bool& healthy) {
+      const auto hex = detail::token_hex(token);
+      const std::string full = full_key(key);
+      return compare_and_act(c, healthy, detail::redis_renew_script, full, std::string_view(hex.data(), hex.size()),
+                             lease_ms_);
+    });
+  }
+
   // Takes (or opens) a connection and sends PING: ok when Redis answers, store_error otherwise (see last_error()).
   // Useful at startup to report a wrong address or password early; the store works without it.
   store_status ping() noexcept {
@@ -156,20 +156,6 @@ class redis_store final : public idempotency_store {
   std::string last_error() const { return pool_.last_error(); }
 
  private:
-  static redis_connection_options connection_of(const redis_store_options& o) {
-    redis_connection_options c;
-    c.host = o.host;
-    c.port = o.port;
-    c.unix_socket = o.unix_socket;
-    c.username = o.username;
-    c.password = o.password;
-    c.database = o.database;
-    c.connect_timeout = o.connect_timeout;
-    c.command_timeout = o.command_timeout;
-    c.pool_size = o.pool_size;
-    return c;
-  }
-
   template <class R, class F>
   R run(R on_error, F&& f) noexcept {
     return pool_.run(on_error, std::forward<F>(f));

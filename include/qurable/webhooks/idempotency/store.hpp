@@ -75,6 +75,15 @@ class idempotency_store {
   virtual store_status commit(std::string_view key, std::uint64_t token) noexcept = 0;
   // Forgets the reservation so that the next delivery of the key is acquired again.
   virtual store_status release(std::string_view key, std::uint64_t token) noexcept = 0;
+  // Restarts the lease of a reservation still held under `token`, e.g. when an event that waited in a queue starts
+  // running, so that the wait does not count against the lease. ok: renewed; not_held: not reserved under this token
+  // (taken over, committed, released). The default answers store_error, meaning "cannot renew": callers then release
+  // and reserve again (async_receiver does), which leaves a short gap where another delivery may take the key.
+  virtual store_status renew(std::string_view key, std::uint64_t token) noexcept {
+    (void)key;
+    (void)token;
+    return store_status::store_error;
+  }
 
  protected:
   idempotency_store() = default;
@@ -110,6 +119,11 @@ class reservation {
   store_status commit() noexcept { return finish(true); }
   // Release now instead of at destruction (e.g. before answering 5xx). Idempotent.
   store_status release() noexcept { return finish(false); }
+  // Restarts the lease (idempotency_store::renew). not_held if this guard holds nothing.
+  store_status renew() noexcept {
+    if (!acquired() || done_) return store_status::not_held;
+    return store_->renew(key_, result_.token);
+  }
 
  private:
   store_status finish(bool to_commit) noexcept {

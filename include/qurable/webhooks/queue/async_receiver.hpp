@@ -16,7 +16,7 @@
 //
 // User code is contained: a dead-letter hook that throws is counted (hook_failures()), never kills a worker thread
 // or leaks a queue slot; a throwing handler is a handler failure, as with the synchronous receiver. The idempotency
-// reservation taken on the request thread is renewed when a worker starts the event (released and taken again), so
+// reservation taken on the request thread is renewed when a worker starts the event (idempotency_store::renew), so
 // time spent waiting in the queue does not eat the lease: the lease only has to cover the handler itself.
 
 #include <atomic>
@@ -194,12 +194,21 @@ class async_receiver {
     detail::async_slot* slot_;
   };
 
-  // The reservation was taken when the delivery arrived; the queue wait may have eaten its lease. Release it and
-  // take it again, so the handler gets a whole lease. Empty when the event may run; otherwise the outcome to
-  // report instead (processed or taken over by another delivery meanwhile: nothing to do here).
+  // The reservation was taken when the delivery arrived; the queue wait may have eaten its lease. Renew it, so the
+  // handler gets a whole lease. Empty when the event may run; otherwise the outcome to report instead (a redelivery
+  // took the key over meanwhile and runs it, it was processed meanwhile, or the store failed: dead-lettered).
+  // The event was answered 202, so no path here may skip it silently:
+  //   - lease lost (not_held: it expired while the event waited): take the key again;
+  //   - store cannot renew (or failed to): release, then take the key again; if even the release fails, our own
+  //     reservation still stands and a fresh reserve would find it "in flight", so run under the old lease.
   std::optional<outcome> renew(detail::async_slot& slot) {
     if (!slot.held || !slot.held->acquired()) return std::nullopt;
-    (void)slot.held->release();
+    const store_status renewed = slot.held->renew();
+    if (renewed == store_status::ok) return std::nullopt;
+    if (renewed != store_status::not_held) {
+      const store_status released = slot.held->release();
+      if (released != store_status::ok && released != store_status::not_held) return std::nullopt;
+    }
     slot.held.reset();
     const std::string_view key = slot.key;  // as reserved at arrival (an integrator's key function included)
     slot.held.emplace(*core_.options().idempotency, key);

@@ -423,10 +423,7 @@ class redis_stream_worker {
     done_value_.assign(detail::redis_committed_prefix).append(token.data(), token.size());
     argv_.clear();
     lengths_.clear();
-    const auto add = [this](std::string_view a) {
-      argv_.push_back(a.empty() ? "" : a.data());
-      lengths_.push_back(a.size());
-    };
+    const auto add = [this](std::string_view a) { add_arg(a); };
     for (std::string_view a :
          {std::string_view("EVAL"), detail::stream_commit_script, std::string_view("3"), std::string_view(full_key_),
           std::string_view(stream_.stream), std::string_view(attempts_key_), token, std::string_view(done_value_),
@@ -474,10 +471,7 @@ class redis_stream_worker {
     const std::string_view kind = to_string(out.kind);
     argv_.clear();
     lengths_.clear();
-    const auto add = [this](std::string_view a) {
-      argv_.push_back(a.empty() ? "" : a.data());
-      lengths_.push_back(a.size());
-    };
+    const auto add = [this](std::string_view a) { add_arg(a); };
     for (std::string_view a :
          {std::string_view("EVAL"), detail::stream_dead_letter_script, std::string_view("4"),
           std::string_view(stream_.stream), std::string_view(attempts_key_),
@@ -514,6 +508,12 @@ class redis_stream_worker {
       if (options_.dead_letter) hook([&] { options_.dead_letter(body_, out); });
     }
     return true;
+  }
+
+  // Appends one argument of the command being built in argv_ / lengths_ (viewed, not copied).
+  void add_arg(std::string_view a) {
+    argv_.push_back(a.empty() ? "" : a.data());
+    lengths_.push_back(a.size());
   }
 
   std::uint64_t next_token() {

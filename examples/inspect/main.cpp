@@ -41,16 +41,16 @@ event_type and loyalty_event_key appear when known, error only when rejected, pa
 Options:
   --dump      for an accepted event, print instead the event rendered back to JSON from the SDK's typed
               views ({"event":{...}}, the platform's field names), to see exactly what a handler gets:
-              - a field of the type's payload that is null or absent prints as null;
-              - a field the SDK models for another type only (loyaltyEventId outside member-created,
-                loyaltyMemberId outside coupon events or in a coupon's executionResults, emails in
-                member-created's payload profile) prints only when it has a value;
-              - loyaltyEventId, revertedUsageId and the payload's publicLoyaltyMemberId print as strings
-                (the SDK keeps a number as its digits);
+              - the writer walks the SDK's field descriptions (schema<T>): every field the SDK
+                models is printed when it has a value; a null or absent optional field, an empty
+                optional list, and for an unknown type any envelope field it left out, are left out
+                (the SDK cannot tell null from absent);
+              - identifiers the platform may send as a string or a number (loyaltyEventId,
+                revertedUsageId, the payload's publicLoyaltyMemberId) print as strings (the SDK
+                keeps a number as its digits);
               - free-form values (customAttributes, tags, lastError, evaluationResults, onChain.wallets)
                 print as their JSON text without insignificant whitespace;
-              - an unknown type prints its envelope with executionResults and payload as raw JSON, and
-                null for the fields it left out.
+              - an unknown type prints its envelope with executionResults and payload as raw JSON.
               A rejected body prints the usual outcome line.
   -h, --help  print this help
   --          end of options (for a file whose name starts with -)

@@ -8,6 +8,7 @@
 // does. With no fallback either, the event is "unhandled": still acknowledged, since the platform adds types.
 // Overloads return void (success) or handler_result; with exceptions enabled, a throwing handler is a failure.
 
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "coupon_events.hpp"
 #include "event_envelope.hpp"
+#include "events/known_events.hpp"
 #include "member_created.hpp"
 #include "parser.hpp"
 
@@ -90,18 +92,23 @@ dispatch_result call_typed(Visitor& visitor, const Event* typed, const event_env
   }
 }
 
+template <class Visitor, std::size_t... I>
+dispatch_result dispatch_known(const event& e, Visitor& visitor, std::index_sequence<I...>) {
+  dispatch_result result;
+  const bool known =
+      ((e.type() == static_cast<event_type>(I + 1)
+            ? (result = call_typed(visitor, e.get_if<typename type_at<I, known_events>::type>(), e.envelope()), true)
+            : false) ||
+       ...);
+  return known ? result : call_fallback(visitor, e.envelope());
+}
+
 }  // namespace detail
 
+// Calls the visitor's overload for the event's type (one of known_events), else its fallback.
 template <class Visitor>
 dispatch_result dispatch(const event& e, Visitor&& visitor) {
-  switch (e.type()) {
-    case event_type::member_created: return detail::call_typed(visitor, e.get_if<member_created>(), e.envelope());
-    case event_type::coupon_code_assigned:
-      return detail::call_typed(visitor, e.get_if<coupon_code_assigned>(), e.envelope());
-    case event_type::coupon_code_used: return detail::call_typed(visitor, e.get_if<coupon_code_used>(), e.envelope());
-    case event_type::unknown: break;
-  }
-  return detail::call_fallback(visitor, e.envelope());
+  return detail::dispatch_known(e, visitor, std::make_index_sequence<known_events::size>{});
 }
 
 }  // namespace qurable::webhooks

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include <simdjson.h>
 
@@ -16,6 +17,7 @@
 #include "error.hpp"
 #include "event_envelope.hpp"
 #include "event_type.hpp"
+#include "events/known_events.hpp"
 #include "member_created.hpp"
 
 namespace qurable::webhooks {
@@ -44,31 +46,43 @@ class event {
   event_type type() const noexcept { return type_; }
   const event_envelope& envelope() const noexcept { return *envelope_; }
 
-  // The typed view when the event is of type T (member_created, coupon_code_assigned, coupon_code_used), else nullptr.
+  // The typed view when the event is of type T (one of known_events: member_created, coupon_code_assigned,
+  // coupon_code_used), or of a type derived from T (coupon_event: either coupon type); else nullptr.
   template <class T>
   const T* get_if() const noexcept {
-    if constexpr (std::is_same_v<T, member_created>) {
-      return type_ == event_type::member_created ? &storage_->member_created_event : nullptr;
-    } else if constexpr (std::is_same_v<T, coupon_code_assigned>) {
-      return type_ == event_type::coupon_code_assigned ? &storage_->coupon_code_assigned_event : nullptr;
-    } else if constexpr (std::is_same_v<T, coupon_code_used>) {
-      return type_ == event_type::coupon_code_used ? &storage_->coupon_code_used_event : nullptr;
-    } else if constexpr (std::is_same_v<T, coupon_event>) {
-      if (type_ == event_type::coupon_code_assigned) return &storage_->coupon_code_assigned_event;
-      return type_ == event_type::coupon_code_used ? &storage_->coupon_code_used_event : nullptr;
-    } else {
-      static_assert(sizeof(T) == 0, "get_if<T>: T is not an event type of the SDK");
-    }
+    static_assert(any_is<T>(std::make_index_sequence<known_events::size>{}),
+                  "get_if<T>: T is not an event type of the SDK (known_events) nor a base of one");
+    return find<T>(std::make_index_sequence<known_events::size>{});
   }
 
  private:
   friend class parser;
-  struct storage {
-    member_created member_created_event;
-    coupon_code_assigned coupon_code_assigned_event;
-    coupon_code_used coupon_code_used_event;
-    event_envelope unknown_envelope;
-  };
+  using storage = detail::event_storage<known_events>;
+
+  template <class T, std::size_t... I>
+  static constexpr bool any_is(std::index_sequence<I...>) noexcept {
+    return (std::is_base_of_v<T, typename detail::type_at<I, known_events>::type> || ...);
+  }
+
+  template <class T, std::size_t... I>
+  const T* find(std::index_sequence<I...>) const noexcept {
+    const T* found = nullptr;
+    (void)((std::is_base_of_v<T, typename detail::type_at<I, known_events>::type> &&
+                    type_ == static_cast<event_type>(I + 1)
+                ? (found = get_at<T, I>(), true)
+                : false) ||
+           ...);
+    return found;
+  }
+
+  template <class T, std::size_t I>
+  const T* get_at() const noexcept {
+    if constexpr (std::is_base_of_v<T, typename detail::type_at<I, known_events>::type>) {
+      return &std::get<I>(storage_->events);
+    } else {
+      return nullptr;
+    }
+  }
 
   event_type type_ = event_type::unknown;
   const event_envelope* envelope_ = nullptr;

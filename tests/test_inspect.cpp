@@ -269,7 +269,8 @@ struct rejection {
   std::string body;
   const char* code;
   int http_status;
-  const char* path;  // nullptr: no path expected
+  const char* path;     // nullptr: no path expected
+  bool strict = false;  // run with --strict (a default run reads a field of another JSON type as drift)
 };
 
 // Checks one rejected outcome line, parsed, field by field.
@@ -317,18 +318,21 @@ TEST_CASE("inspect: rejected bodies exit 1 with their error code, HTTP status an
       {"an array", "[1, 2, 3]", "not_an_object", 422, nullptr},
       {"no event", R"({"events": {}})", "missing_event", 422, nullptr},
       {"no eventType", R"({"event": {"status": "success"}})", "missing_event_type", 422, "/event"},
+      {"loyaltyEventKey is a number (routing: never drift)",
+       replace_once(member, R"("loyaltyEventKey": "ev_01JSKZG24NMDB0RRQHF247NSCX")", R"("loyaltyEventKey": 7)"),
+       "wrong_type", 422, "/event/loyaltyEventKey"},
       {"status is a number", replace_once(member, R"("status": "success")", R"("status": 7)"), "wrong_type", 422,
-       "/event/status"},
+       "/event/status", true},
       {"tier id is a string", replace_once(member, R"("loyaltyTierId": 1)", R"("loyaltyTierId": "1")"), "wrong_type",
-       422, "/event/executionResults/tiers/0/loyaltyTierId"},
+       422, "/event/executionResults/tiers/0/loyaltyTierId", true},
       {"discountAmount is a string", replace_once(used, R"("discountAmount": 20)", R"("discountAmount": "20")"),
-       "wrong_type", 422, "/event/payload/couponBook/discountAmount"},
+       "wrong_type", 422, "/event/payload/couponBook/discountAmount", true},
       {"couponUsageKey is missing", replace_once(used, R"("couponUsageKey": "cbu_01JJQ1KNAEV5E0RVZPE0E27AR7",)", ""),
        "missing_field", 422, "/event/executionResults/couponUsageKey"},
   };
   for (const rejection& c : cases) {
     INFO(c.name);
-    const run_result r = run_inspect({"-"}, c.body);
+    const run_result r = c.strict ? run_inspect({"--strict", "-"}, c.body) : run_inspect({"-"}, c.body);
     check_rejection(r, c.code, c.http_status, c.path);
   }
 }
@@ -362,7 +366,8 @@ TEST_CASE("inspect: the error path is the SDK's, with '/' and '~' escaped as a J
 
 TEST_CASE("inspect: --dump of a rejected body prints the outcome line and exits 1") {
   const std::string member = read_file(fixtures + "/member-created.json");
-  const run_result r = run_inspect({"--dump", "-"}, replace_once(member, R"("active": true)", R"("active": 1)"));
+  const run_result r =
+      run_inspect({"--dump", "--strict", "-"}, replace_once(member, R"("active": true)", R"("active": 1)"));
   check_rejection(r, "wrong_type", 422, "/event/executionResults/active");
 }
 
@@ -514,4 +519,23 @@ TEST_CASE("inspect: --dump writes an identifier sent as a number as its digits i
   const run_result r = run_inspect({"--dump", "-"}, body);
   CHECK(r.status == 0);
   require_same_json(single_line(r), member);
+}
+
+TEST_CASE("inspect: schema drift is dispatched and listed in the outcome line; --strict rejects it with 422") {
+  const std::string member = read_file(fixtures + "/member-created.json");
+  const std::string body = replace_once(member, R"("ledgerWalletId": 16069)", R"("ledgerWalletId": "16069")");
+  const run_result r = run_inspect({"-"}, body);
+  CHECK(r.status == 0);
+  CHECK(single_line(r) == R"({"outcome":"dispatched","http_status":200,"event_type":"member-created",)"
+                          R"("loyalty_event_key":"ev_01JSKZG24NMDB0RRQHF247NSCX","drift":[{"path":)"
+                          R"("/event/executionResults/ledgerWalletId","expected":"integer","found":"string"}]})");
+
+  const run_result strict = run_inspect({"--strict", "-"}, body);
+  CHECK(strict.status == 1);
+  CHECK(single_line(strict) ==
+        R"({"outcome":"rejected","http_status":422,"error":{"code":"wrong_type","message":"expected an integer",)"
+        R"("path":"/event/executionResults/ledgerWalletId"}})");
+
+  // No drift: no "drift" key.
+  CHECK(single_line(run_inspect({"--strict", fixtures + "/member-created.json"})).find("drift") == std::string::npos);
 }

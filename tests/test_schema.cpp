@@ -77,8 +77,9 @@ void collect(tables& out) {
     using member_type = typename std::decay_t<decltype(d)>::value_type;
     std::string type = type_text<member_type>(out);
     if (d.is_id()) type += " (id: string or number)";
-    t.rows.push_back({"`" + std::string(d.name) + "`", "`" + snake_case(d.name) + "`", type,
-                      d.required() ? "required" : "optional"});
+    std::string presence = d.required() ? "required" : "optional";
+    if (d.is_routing()) presence += ", routing (never drift)";
+    t.rows.push_back({"`" + std::string(d.name) + "`", "`" + snake_case(d.name) + "`", type, presence});
   });
 }
 

@@ -99,7 +99,7 @@ struct schema<coupon_usage> {
       field("couponUsageKey", &U::coupon_usage_key, rule::required),
       field("revertedUsageId", &U::reverted_usage_id, rule::optional | rule::id),
       field("systemUniqueKey", &U::system_unique_key, rule::required),
-      field("loyaltyMemberId", &U::loyalty_member_id, rule::optional),
+      field("loyaltyMemberId", &U::loyalty_member_id, rule::optional | rule::id),
       field("customAttributes", &U::custom_attributes, rule::optional),
       field("updatedTotalUsages", &U::updated_total_usages, rule::required),
       field("updatedTotalAssigned", &U::updated_total_assigned, rule::required));

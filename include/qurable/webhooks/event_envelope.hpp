@@ -44,11 +44,11 @@ struct schema<event_envelope> {
   using E = event_envelope;
   static constexpr auto fields = std::make_tuple(
       field("loyaltyEventId", &E::loyalty_event_id, rule::optional | rule::id),
-      field("eventType", &E::event_type, rule::required), field("status", &E::status, rule::required),
-      field("loyaltyEventKey", &E::loyalty_event_key, rule::required),
+      field("eventType", &E::event_type, rule::required | rule::routing), field("status", &E::status, rule::required),
+      field("loyaltyEventKey", &E::loyalty_event_key, rule::required | rule::routing),
       field("updatedAt", &E::updated_at, rule::required), field("createdAt", &E::created_at, rule::required),
       field("systemUniqueKey", &E::system_unique_key, rule::required),
-      field("loyaltyMemberId", &E::loyalty_member_id, rule::optional),
+      field("loyaltyMemberId", &E::loyalty_member_id, rule::optional | rule::id),
       field("executionResults", &E::execution_results, rule::required), field("payload", &E::payload, rule::required),
       field("externalEventDate", &E::external_event_date, rule::optional),
       field("evaluationStatus", &E::evaluation_status, rule::optional),

@@ -82,17 +82,17 @@ template <>
 struct schema<tier> {
   static constexpr std::string_view name = "tier";
   static constexpr auto fields =
-      std::make_tuple(field("loyaltyTierId", &tier::loyalty_tier_id, rule::required),
-                      field("loyaltyProgramId", &tier::loyalty_program_id, rule::required),
-                      field("loyaltyManualTierId", &tier::loyalty_manual_tier_id, rule::optional),
-                      field("loyaltySystemTierId", &tier::loyalty_system_tier_id, rule::optional));
+      std::make_tuple(field("loyaltyTierId", &tier::loyalty_tier_id, rule::required | rule::id),
+                      field("loyaltyProgramId", &tier::loyalty_program_id, rule::required | rule::id),
+                      field("loyaltyManualTierId", &tier::loyalty_manual_tier_id, rule::optional | rule::id),
+                      field("loyaltySystemTierId", &tier::loyalty_system_tier_id, rule::optional | rule::id));
 };
 
 template <>
 struct schema<gov_id> {
   static constexpr std::string_view name = "gov_id";
   static constexpr auto fields =
-      std::make_tuple(field("id", &gov_id::id, rule::required), field("type", &gov_id::type, rule::required),
+      std::make_tuple(field("id", &gov_id::id, rule::required | rule::id), field("type", &gov_id::type, rule::required),
                       field("issuingCountry", &gov_id::issuing_country, rule::required));
 };
 
@@ -120,8 +120,8 @@ struct schema<organization> {
   static constexpr auto fields =
       std::make_tuple(field("active", &O::active, rule::required), field("createdAt", &O::created_at, rule::required),
                       field("updatedAt", &O::updated_at, rule::required),
-                      field("loyaltyMemberId", &O::loyalty_member_id, rule::required),
-                      field("publicLoyaltyMemberId", &O::public_loyalty_member_id, rule::required));
+                      field("loyaltyMemberId", &O::loyalty_member_id, rule::required | rule::id),
+                      field("publicLoyaltyMemberId", &O::public_loyalty_member_id, rule::required | rule::id));
 };
 
 template <>
@@ -133,7 +133,7 @@ struct schema<member> {
       field("onChain", &M::on_chain, rule::optional), field("profile", &M::profile, rule::required),
       field("createdAt", &M::created_at, rule::required), field("updatedAt", &M::updated_at, rule::required),
       field("organizations", &M::organizations, rule::required),
-      field("ledgerWalletId", &M::ledger_wallet_id, rule::optional),
+      field("ledgerWalletId", &M::ledger_wallet_id, rule::optional | rule::id),
       field("ledgerWalletKey", &M::ledger_wallet_key, rule::optional));
 };
 
@@ -143,7 +143,7 @@ struct schema<member_request> {
   using R = member_request;
   static constexpr auto fields =
       std::make_tuple(field("active", &R::active, rule::required), field("profile", &R::profile, rule::required),
-                      field("loyaltyMemberId", &R::loyalty_member_id, rule::required),
+                      field("loyaltyMemberId", &R::loyalty_member_id, rule::required | rule::id),
                       field("publicLoyaltyMemberId", &R::public_loyalty_member_id, rule::optional | rule::id));
 };
 

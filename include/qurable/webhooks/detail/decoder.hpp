@@ -9,19 +9,24 @@
 // Values the SDK does not model are validated by walking them (validator.hpp).
 
 #include <array>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <system_error>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <simdjson.h>
 
 #include "../error.hpp"
 #include "../event_envelope.hpp"
 #include "../event_type.hpp"
+#include "../events/drift.hpp"
 #include "../events/known_events.hpp"
 #include "../events/schema.hpp"
 #include "../json.hpp"
@@ -56,6 +61,26 @@ constexpr int field_index(std::string_view name) noexcept {
   return -1;
 }
 
+// The drift records of one parse; paths are stored in `text` and pointed at by finish(), once nothing grows.
+struct drift_log {
+  std::vector<drift_record> records;
+  std::vector<std::pair<std::size_t, std::size_t>> paths;  // offset and length of each record's path in `text`
+  std::string text;
+
+  void clear() noexcept {
+    records.clear();
+    paths.clear();
+    text.clear();
+  }
+
+  void finish(std::string_view event_type) noexcept {
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      records[i].event_type = event_type;
+      records[i].path = std::string_view(text.data() + paths[i].first, paths[i].second);
+    }
+  }
+};
+
 // One slot per known event type, plus the envelope of an unknown one.
 template <class List>
 struct event_storage;
@@ -67,8 +92,9 @@ struct event_storage<type_list<Ts...>> {
 
 class decoder : public validator {
  public:
-  decoder(od::document& doc, std::string_view body, arena& storage, error_state& err, std::size_t max_depth) noexcept
-      : validator(doc, body, err, max_depth), arena_(storage) {}
+  decoder(od::document& doc, std::string_view body, arena& storage, error_state& err, drift_log& drift,
+          std::size_t max_depth, bool strict) noexcept
+      : validator(doc, body, err, max_depth), arena_(storage), drift_(drift), strict_(strict) {}
 
   struct result {
     event_type type = event_type::unknown;
@@ -99,40 +125,159 @@ class decoder : public validator {
   error_code decode_value(od::value& v, T& out, std::size_t depth) {
     if constexpr (std::is_same_v<T, std::string_view>) {
       if constexpr ((Rules & rule::id) != 0) {
-        return read_id(v, out);
+        return read_id_text<Rules>(v, out, depth);
       } else {
-        return read(v, out);
+        return mismatch<Rules>(v, v.get_string().get(out), json_kind::string, depth, "expected a string");
       }
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+      simdjson::error_code e = v.get_int64().get(out);
+      if (e == simdjson::SUCCESS) return error_code::none;
+      if constexpr ((Rules & rule::id) != 0) {
+        if (!strict_ && e == simdjson::INCORRECT_TYPE) {
+          if (auto err = read_integer_id_string(v, out, depth); err != error_code::wrong_type) return err;
+        }
+      }
+      if (e == simdjson::NUMBER_ERROR) e = simdjson::INCORRECT_TYPE;
+      return mismatch<Rules>(v, e, json_kind::integer, depth, "expected an integer");
+    } else if constexpr (std::is_same_v<T, double>) {
+      return mismatch<Rules>(v, v.get_double().get(out), json_kind::number, depth, "expected a number");
+    } else if constexpr (std::is_same_v<T, bool>) {
+      return mismatch<Rules>(v, v.get_bool().get(out), json_kind::boolean, depth, "expected a boolean");
+    } else if constexpr (std::is_same_v<T, timestamp>) {
+      std::string_view text;
+      const simdjson::error_code e = v.get_string().get(text);
+      if (e == simdjson::SUCCESS) out = timestamp(text);
+      return mismatch<Rules>(v, e, json_kind::timestamp, depth, "expected a timestamp string");
     } else if constexpr (std::is_same_v<T, raw_json>) {
       return read(v, out, depth);
     } else if constexpr (array_traits<T>::is_array) {
-      return read_array(v, out, depth);
-    } else if constexpr (has_schema<T>::value) {
-      return decode_object(v, out, depth);
+      return read_array<Rules>(v, out, depth);
     } else {
-      return read(v, out);  // int64_t, double, bool, timestamp
+      static_assert(has_schema<T>::value, "a described member type (see json_kind_of)");
+      return decode_object<Rules>(v, out, depth);
     }
+  }
+
+  // An identifier documented as a string: an integer is kept as its digits.
+  template <rule::type Rules>
+  error_code read_id_text(od::value& v, std::string_view& out, std::size_t depth) {
+    od::json_type t{};
+    if (auto e = v.type().get(t)) return fail(e);
+    if (t == od::json_type::number) {
+      std::string_view token = v.raw_json_token();
+      std::int64_t ignored = 0;
+      if (auto e = v.get_int64().get(ignored)) {
+        return mismatch<Rules>(v, e, json_kind::string, depth, "expected a string or an integer");
+      }
+      while (!token.empty() && is_space(token.back())) token.remove_suffix(1);
+      out = token;
+      return error_code::none;
+    }
+    return mismatch<Rules>(v, v.get_string().get(out), json_kind::string, depth, "expected a string or an integer");
+  }
+
+  // An identifier documented as an integer, sent as a string: read as its value when it is one, recorded as drift.
+  // wrong_type (nothing consumed) when the value is not a string.
+  error_code read_integer_id_string(od::value& v, std::int64_t& out, std::size_t depth) {
+    od::json_type t{};
+    if (v.type().get(t) != simdjson::SUCCESS || t != od::json_type::string) return error_code::wrong_type;
+    const char* begin = v.raw_json_token().data();
+    std::string_view text;
+    if (auto e = v.get_string().get(text)) return fail(e);
+    const char* const end = text.data() + text.size();
+    const auto parsed = std::from_chars(text.data(), end, out);
+    if (text.empty() || parsed.ec != std::errc() || parsed.ptr != end) {
+      out = 0;
+      drifted_ = true;  // not an integer: absent
+    }
+    record_drift(json_kind::integer, t, raw_json(span_to_here(begin)), depth);
+    return error_code::none;
+  }
+
+  // After a typed read failed with `e`: another JSON type is drift (the value is validated, recorded and read as
+  // absent) unless the parser is strict or the member routes the event; any other error rejects the body.
+  template <rule::type Rules>
+  error_code mismatch(od::value& v, simdjson::error_code e, json_kind expected, std::size_t depth,
+                      std::string_view message) {
+    if (e == simdjson::SUCCESS) return error_code::none;
+    const bool other_type =
+        e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE;
+    if (!other_type || strict_ || (Rules & rule::routing) != 0) return fail(e, message);
+    od::json_type t{};
+    if (auto e2 = v.type().get(t)) return fail(e2);
+    const char* begin = v.raw_json_token().data();
+    if (auto err = walk(v, depth); err != error_code::none) return err;
+    record_drift(expected, t, raw_json(span_to_here(begin)), depth);
+    drifted_ = true;
+    return error_code::none;
+  }
+
+  void record_drift(json_kind expected, od::json_type found, raw_json value, std::size_t depth) {
+    const std::size_t start = drift_.text.size();
+    const std::size_t last = depth < frames_.size() ? depth : frames_.size() - 1;
+    for (std::size_t d = 1; d <= last; ++d) {
+      if (frames_[d].key.data() != nullptr) {
+        append_pointer_segment(drift_.text, frames_[d].key);
+      } else {
+        char segment[24];
+        drift_.text.append(segment, pointer_segment(segment, frames_[d].index));
+      }
+    }
+    drift_record record;
+    record.expected = expected;
+    record.found = json_type_name(found);
+    record.value = value;
+    drift_.records.push_back(record);
+    drift_.paths.emplace_back(start, drift_.text.size() - start);
+  }
+
+  static std::string_view json_type_name(od::json_type t) noexcept {
+    switch (t) {
+      case od::json_type::array: return "array";
+      case od::json_type::object: return "object";
+      case od::json_type::number: return "number";
+      case od::json_type::string: return "string";
+      case od::json_type::boolean: return "boolean";
+      case od::json_type::null: return "null";
+      default: return "unknown";  // simdjson 4 adds json_type::unknown
+    }
+  }
+
+  // Where the value being read sits: frames_[d] is the member name (or array index) at depth d.
+  struct path_frame {
+    std::string_view key;  // null data: an array index
+    std::size_t index = 0;
+  };
+  void set_frame(std::size_t depth, std::string_view key) noexcept {
+    if (depth < frames_.size()) frames_[depth] = path_frame{key, 0};
+  }
+  void set_frame(std::size_t depth, std::size_t index) noexcept {
+    if (depth < frames_.size()) frames_[depth] = path_frame{std::string_view(), index};
   }
 
   // A described member: null handling by its presence, then its value.
   template <rule::type Rules, class T>
   error_code decode_member(od::value& v, T& out, std::size_t depth) {
+    error_code err = error_code::none;
     if constexpr (optional_traits<T>::is_optional) {
       bool null = false;
-      if (auto err = read_null(v, null); err != error_code::none) return err;
+      if (err = read_null(v, null); err != error_code::none) return err;
       if (null) {
         out.reset();
         return error_code::none;
       }
-      return decode_value<Rules>(v, out.emplace(), depth);
+      err = decode_value<Rules>(v, out.emplace(), depth);
+      if (drifted_) out.reset();  // another JSON type: absent
     } else if constexpr ((Rules & rule::required) == 0 && !std::is_same_v<T, raw_json>) {
       // An optional member without std::optional (a list, a struct): null leaves it empty.
       bool null = false;
-      if (auto err = read_null(v, null); err != error_code::none || null) return err;
-      return decode_value<Rules>(v, out, depth);
+      if (err = read_null(v, null); err != error_code::none || null) return err;
+      err = decode_value<Rules>(v, out, depth);
     } else {
-      return decode_value<Rules>(v, out, depth);
+      err = decode_value<Rules>(v, out, depth);
     }
+    drifted_ = false;
+    return err;
   }
 
   template <class T, std::size_t I>
@@ -149,11 +294,11 @@ class decoder : public validator {
   }
 
   // --- objects ---------------------------------------------------------------------------------------------------
-  template <class T>
+  template <rule::type Rules, class T>
   error_code decode_object(od::value& v, T& out, std::size_t depth) {
     if (depth > max_depth_) return fail(error_code::nesting_too_deep, "nested deeper than the parser's max_depth");
     od::object obj;
-    if (auto e = v.get_object().get(obj)) return fail(e, "expected an object");
+    if (auto e = v.get_object().get(obj)) return mismatch<Rules>(v, e, json_kind::object, depth, "expected an object");
     out = T{};
     return for_each_member<T>(obj, required_mask<T>, depth, [&](int index, od::value& value) {
       return decode_index(index, value, out, depth + 1, std::make_index_sequence<field_count<T>>{});
@@ -178,6 +323,7 @@ class decoder : public validator {
       }
       od::value& value = field.value();
       seen |= std::uint64_t{1} << index;
+      set_frame(depth + 1, names[index]);
       if (auto err = on_field(index, value); err != error_code::none) return at(names[index]);
     }
     const std::uint64_t missing = required & ~seen;
@@ -193,11 +339,11 @@ class decoder : public validator {
   }
 
   // --- arrays ----------------------------------------------------------------------------------------------------
-  template <class T>
+  template <rule::type Rules, class T>
   error_code read_array(od::value& v, array_view<T>& view, std::size_t depth) {
     if (depth > max_depth_) return fail(error_code::nesting_too_deep, "nested deeper than the parser's max_depth");
     od::array arr;
-    if (auto e = v.get_array().get(arr)) return fail(e, "expected an array");
+    if (auto e = v.get_array().get(arr)) return mismatch<Rules>(v, e, json_kind::array, depth, "expected an array");
     const std::size_t mark = arena_.scratch_mark();
     std::size_t count = 0;
     for (auto element : arr) {
@@ -207,10 +353,12 @@ class decoder : public validator {
       }
       od::value& item_value = element.value_unsafe();
       T item{};
+      set_frame(depth + 1, count);
       if (auto err = decode_value<rule::required>(item_value, item, depth + 1); err != error_code::none) {
         arena_.scratch_reset(mark);
         return at(count);
       }
+      drifted_ = false;  // an item of another JSON type stays in the list, default-valued
       arena_.scratch_push(item);
       ++count;
     }
@@ -234,6 +382,7 @@ class decoder : public validator {
       od::field& field = field_result.value_unsafe();
       if (!have_event && key_is(field.key(), "event")) {
         have_event = true;
+        set_frame(1, std::string_view("event"));
         od::value& value = field.value();
         if (auto err = decode_event(value, storage, out); err != error_code::none) return at("event");
         continue;
@@ -349,6 +498,10 @@ class decoder : public validator {
   }
 
   arena& arena_;
+  drift_log& drift_;
+  bool strict_ = false;
+  bool drifted_ = false;                 // the value just read was of another JSON type (read as absent)
+  std::array<path_frame, 16> frames_{};  // deeper than any described member
 };
 
 }  // namespace qurable::webhooks::detail

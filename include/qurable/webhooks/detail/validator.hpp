@@ -121,6 +121,27 @@ inline bool closes_before_end(std::string_view body) noexcept {
   return false;
 }
 
+// Appends "/key" to a JSON Pointer (RFC 6901: '~' is written "~0", '/' is written "~1").
+inline void append_pointer_segment(std::string& pointer, std::string_view key) {
+  pointer += '/';
+  for (char c : key) {
+    if (c == '~') {
+      pointer += "~0";
+    } else if (c == '/') {
+      pointer += "~1";
+    } else {
+      pointer += c;
+    }
+  }
+}
+
+// Writes "/index" into `out` (24 bytes) and returns its length. snprintf, not "/" + to_string: GCC 12 raises a
+// false -Wrestrict on that at -O3 C++20.
+inline std::size_t pointer_segment(char (&out)[24], std::size_t index) noexcept {
+  const int n = std::snprintf(out, sizeof out, "/%zu", index);
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
 // Errors, scalar reads and validation over one document. The decoder (decoder.hpp) adds the schema on top.
 class validator {
  public:
@@ -143,24 +164,16 @@ class validator {
 
   // Prefixes the error path with one object member while unwinding.
   error_code at(std::string_view key) {
-    std::string segment(1, '/');
-    for (char c : key) {
-      if (c == '~') {
-        segment += "~0";
-      } else if (c == '/') {
-        segment += "~1";
-      } else {
-        segment += c;
-      }
-    }
+    std::string segment;
+    append_pointer_segment(segment, key);
     err_.path.insert(0, segment);
     return err_.code;
   }
 
   error_code at(std::size_t index) {
-    char segment[24];  // snprintf, not "/" + to_string: GCC 12 raises a false -Wrestrict on that at -O3 C++20
-    const int n = std::snprintf(segment, sizeof segment, "/%zu", index);
-    err_.path.insert(0, segment, n > 0 ? static_cast<std::size_t>(n) : 0);
+    char segment[24];
+    const std::size_t n = pointer_segment(segment, index);
+    err_.path.insert(0, segment, n);
     return err_.code;
   }
 

@@ -33,9 +33,12 @@ using type = unsigned;
 inline constexpr type required = 1u << 0;
 // May be absent or null: std::nullopt, an empty view or an absent raw_json then.
 inline constexpr type optional = 0;
-// An identifier the platform may send as a string or a number (its own page shows both): a string member keeps a
-// number as its digits, an integer member reads a string of digits (recorded as drift). Never a drift otherwise.
+// An identifier the platform may send as a string or a number (its own page shows both): a string member keeps an
+// integer as its digits (no drift), an integer member reads a string of digits as its value (with a drift record).
 inline constexpr type id = 1u << 1;
+// Identifies or routes the event (eventType, loyaltyEventKey): another JSON type is always rejected (wrong_type),
+// never read as drift (events/drift.hpp).
+inline constexpr type routing = 1u << 2;
 }  // namespace rule
 
 // One described member: its JSON name, where it goes, and its rules.
@@ -50,6 +53,7 @@ struct field_description {
 
   constexpr bool required() const noexcept { return (rules & rule::required) != 0; }
   constexpr bool is_id() const noexcept { return (rules & rule::id) != 0; }
+  constexpr bool is_routing() const noexcept { return (rules & rule::routing) != 0; }
 };
 
 template <class Owner, class T>

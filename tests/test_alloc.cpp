@@ -194,3 +194,22 @@ TEST_CASE("large lists allocate nothing once the parser has seen them", "[alloc]
   CHECK(run.allocations == 0);
   CHECK(run.dispatched == 200);
 }
+
+TEST_CASE("drift records allocate nothing once warm", "[alloc][drift]") {
+  std::string member = qtest::read_fixture(qtest::member_created_file);
+  member.replace(member.find("\"ledgerWalletId\": 16069"), 23, "\"ledgerWalletId\": \"16069\"");
+  member.replace(member.find("\"status\": \"success\""), 19, "\"status\": null");
+  const std::vector<std::string> bodies = {member, qtest::read_fixture(qtest::coupon_code_used_file)};
+  qw::parser parser;
+  auto visitor = qw::overloaded{[](const qw::member_created&) {}, [](const qw::coupon_event&) {}};
+  for (const std::string& b : bodies) qw::receive(parser, b, visitor);
+  std::size_t drift = 0;
+  const long before = allocations.load();
+  for (int i = 0; i < 200; ++i) {
+    qw::receive(parser, bodies[static_cast<std::size_t>(i) % 2], visitor);
+    drift += parser.drift().size();
+  }
+  const long during = allocations.load() - before;
+  CHECK(during == 0);
+  CHECK(drift == 200);  // two records in each of the 100 member bodies
+}

@@ -164,8 +164,12 @@ TEST_CASE("a body that is both malformed and of the wrong shape is invalid_json 
     CHECK(r.code == qw::error_code::invalid_json);
     CHECK(r.status == 400);
   }
-  // The same shape problems in a well-formed body stay 422, with their path.
-  const rejection shape = reject(parser, qtest::replace_first(member, "\"status\": \"success\"", "\"status\": 5"));
+  // The same shape problems in a well-formed body stay 422, with their path, for a strict parser (a default one reads
+  // them as drift).
+  qw::parser_options strict_options;
+  strict_options.strict = true;
+  qw::parser strict(strict_options);
+  const rejection shape = reject(strict, qtest::replace_first(member, "\"status\": \"success\"", "\"status\": 5"));
   CHECK(shape.code == qw::error_code::wrong_type);
   CHECK(shape.path == "/event/status");
   CHECK(shape.message == "expected a string");
@@ -463,8 +467,11 @@ TEST_CASE("very deep nesting is rejected without exhausting the stack", "[bad-in
   }
 }
 
-TEST_CASE("integers outside int64 are wrong_type (422) at their path", "[bad-input][numbers]") {
-  qw::parser parser;
+TEST_CASE("integers outside int64 are drift, or wrong_type (422) at their path when strict", "[bad-input][numbers]") {
+  qw::parser_options strict_options;
+  strict_options.strict = true;
+  qw::parser parser(strict_options);
+  qw::parser lenient;
   const auto with_tier_id = [](std::string_view value) {
     qtest::json_tree tree = qtest::json_tree::parse(fixture());
     tree.set("/event/executionResults/tiers/0/loyaltyTierId", value);
@@ -490,6 +497,14 @@ TEST_CASE("integers outside int64 are wrong_type (422) at their path", "[bad-inp
     CHECK(r.status == 422);
     CHECK(r.path == "/event/executionResults/tiers/0/loyaltyTierId");
     CHECK(r.message == "expected an integer");
+    const std::string body = with_tier_id(value);
+    const qw::parse_result drifted = lenient.parse(body);
+    REQUIRE(drifted);
+    CHECK(drifted->get_if<qw::member_created>()->execution_results.tiers[0].loyalty_tier_id == 0);
+    REQUIRE(drifted->drift().size() == 1);
+    CHECK(drifted->drift()[0].path == "/event/executionResults/tiers/0/loyaltyTierId");
+    CHECK(drifted->drift()[0].found == "number");
+    CHECK(drifted->drift()[0].value.text() == value);
   }
   // In a free-form value a large integer is fine.
   const std::string large =

@@ -35,24 +35,26 @@ struct parsed_examples {
   }
 };
 
-// A visitor as a struct: state lives in the caller's object, since dispatch() takes it by reference.
+// A visitor as a struct: its overloads are const (receivers call it through a const reference, and dispatch()
+// rejects a non-const one at compile time), so its state is `mutable`; it lives in the caller's object, since
+// dispatch() takes the visitor by reference.
 struct counting_visitor {
-  int member = 0, assigned = 0, used = 0, fallback = 0;
-  std::string last_key;
+  mutable int member = 0, assigned = 0, used = 0, fallback = 0;
+  mutable std::string last_key;
 
-  void operator()(const qw::member_created& e) {
+  void operator()(const qw::member_created& e) const {
     ++member;
     last_key = std::string(e.envelope.loyalty_event_key);
   }
-  void operator()(const qw::coupon_code_assigned& e) {
+  void operator()(const qw::coupon_code_assigned& e) const {
     ++assigned;
     last_key = std::string(e.envelope.loyalty_event_key);
   }
-  void operator()(const qw::coupon_code_used& e) {
+  void operator()(const qw::coupon_code_used& e) const {
     ++used;
     last_key = std::string(e.envelope.loyalty_event_key);
   }
-  void operator()(const qw::event_envelope& e) {
+  void operator()(const qw::event_envelope& e) const {
     ++fallback;
     last_key = std::string(e.loyalty_event_key);
   }
@@ -199,17 +201,35 @@ TEST_CASE("the fallback receives known types that have no overload of their own"
   CHECK(env == &ex.used->envelope());
 }
 
-TEST_CASE("without an overload or a fallback the event is unhandled", "[dispatch]") {
+TEST_CASE("without an overload or a fallback: no_handler for a known type, unhandled for an unknown one",
+          "[dispatch]") {
   parsed_examples ex;
   int calls = 0;
   auto only_members = qw::overloaded{[&](const qw::member_created&) { ++calls; }};
   CHECK(qw::dispatch(*ex.member, only_members).status == qw::dispatch_status::handled);
-  for (const qw::parse_result* r : {&ex.assigned, &ex.used, &ex.unknown}) {
-    const qw::dispatch_result d = qw::dispatch(**r, only_members);
-    CHECK(d.status == qw::dispatch_status::unhandled);
-    CHECK(d.message.empty());
-  }
+  const qw::dispatch_result assigned = qw::dispatch(*ex.assigned, only_members);
+  CHECK(assigned.status == qw::dispatch_status::no_handler);
+  CHECK(assigned.reason == "no handler for coupon-code-assigned");
+  CHECK(assigned.message.empty());
+  const qw::dispatch_result used = qw::dispatch(*ex.used, only_members);
+  CHECK(used.status == qw::dispatch_status::no_handler);
+  CHECK(used.reason == "no handler for coupon-code-used");
+  const qw::dispatch_result unknown = qw::dispatch(*ex.unknown, only_members);
+  CHECK(unknown.status == qw::dispatch_status::unhandled);
+  CHECK(unknown.reason == "unknown event type");
+  CHECK(unknown.message.empty());
   CHECK(calls == 1);
+
+  // Through receive(): a known type without a handler is acknowledged (200, as before) and says so.
+  {
+    qw::parser parser;
+    const qw::outcome out = qw::receive(parser, ex.used_body, only_members);
+    CHECK(out.kind == qw::outcome_kind::unhandled);
+    CHECK(out.http_status == 200);
+    CHECK(out.reason == "no handler for coupon-code-used");
+    CHECK(out.message.empty());
+    CHECK(out.event_type == "coupon-code-used");
+  }
 
   // Through receive(): unhandled is still acknowledged, since the platform adds event types over time.
   qw::parser parser;
@@ -220,7 +240,38 @@ TEST_CASE("without an overload or a fallback the event is unhandled", "[dispatch
   CHECK(out.code == qw::error_code::none);
   CHECK(out.event_type == "tier-upgraded");
   CHECK(out.loyalty_event_key == "ev_unknown");
+  CHECK(out.message.empty());
+  CHECK(out.reason == "unknown event type");
   CHECK(qw::to_string(out.kind) == "unhandled");
+}
+
+namespace {
+struct const_only {
+  void operator()(const qw::member_created&) const {}
+};
+struct not_const {
+  void operator()(const qw::member_created&) {}
+};
+struct mutable_event {
+  void operator()(qw::member_created&) const {}
+};
+struct wrong_type {
+  void operator()(const qw::coupon&) const {}
+};
+}  // namespace
+
+TEST_CASE("visitors are checked at compile time (the failing cases are tests/compile_fail)", "[dispatch]") {
+  STATIC_REQUIRE(qw::detail::visitor_probe<const_only, qw::member_created>::as_const);
+  STATIC_REQUIRE(qw::detail::visitor_probe<const_only, qw::member_created>::as_mutable);
+  STATIC_REQUIRE(!qw::detail::visitor_probe<not_const, qw::member_created>::as_const);
+  STATIC_REQUIRE(qw::detail::visitor_probe<not_const, qw::member_created>::as_mutable);
+  STATIC_REQUIRE(qw::detail::visitor_probe<mutable_event, qw::member_created>::wants_mutable_event);
+  STATIC_REQUIRE(!qw::detail::visitor_probe<wrong_type, qw::member_created>::handles);
+  STATIC_REQUIRE(!qw::detail::visitor_probe<wrong_type, qw::event_envelope>::handles);
+  STATIC_REQUIRE(qw::detail::checked_visitor<const const_only&>());
+  // A generic lambda handles everything, as const.
+  auto generic = [](const auto&) {};
+  STATIC_REQUIRE(qw::detail::checked_visitor<decltype(generic)&>());
 }
 
 TEST_CASE("a handler returning handler_result::failure fails the delivery with its message", "[dispatch]") {

@@ -195,9 +195,19 @@ TEST_CASE("an unknown event type keeps its envelope and its sections as raw JSON
   SECTION("the documented envelope members keep their types for an unknown type too") {
     const std::string body = R"({"event": {"eventType": "x", "createdAt": 5}})";
     const qw::parse_result r = parser.parse(body);
-    REQUIRE_FALSE(r);
-    CHECK(r.error().code == qw::error_code::wrong_type);
-    CHECK(r.error().path == "/event/createdAt");
+    REQUIRE(r);  // drift: read as absent, recorded
+    CHECK(r->envelope().created_at.raw().empty());
+    REQUIRE(r->drift().size() == 1);
+    CHECK(r->drift()[0].path == "/event/createdAt");
+    CHECK(r->drift()[0].expected == qw::json_kind::timestamp);
+    CHECK(r->drift()[0].found == "number");
+    qw::parser_options options;
+    options.strict = true;
+    qw::parser strict(options);
+    const qw::parse_result s = strict.parse(body);
+    REQUIRE_FALSE(s);
+    CHECK(s.error().code == qw::error_code::wrong_type);
+    CHECK(s.error().path == "/event/createdAt");
   }
   SECTION("event type names are exact") {
     for (std::string_view name :

@@ -1,7 +1,8 @@
-// The documented fields of each known event type, as a table: for every field, a value of another JSON type is
-// wrong_type (422) at the field's JSON Pointer, a malformed token there is invalid_json (400), null is accepted
-// exactly where the view has an optional (or a list / free-form value), and a missing field is missing_field (422)
-// exactly where the view promises the field.
+// The documented fields of each known event type, as a table (written independently of the SDK's descriptions, as
+// an oracle): for every field, a value of another JSON type is read as absent with a drift record at the field's
+// JSON Pointer (wrong_type, 422, for the routing field loyaltyEventKey and with parser_options::strict), a malformed
+// token there is invalid_json (400), null is accepted exactly where the view has an optional (or a list / free-form
+// value), and a missing field is missing_field (422) exactly where the view promises the field.
 
 #include <cstddef>
 #include <string>
@@ -61,7 +62,7 @@ void add_profile(std::vector<field_rule>& rules, std::string_view prefix, bool w
           {"/name", kind::string, opt, null_ok},
           {"/email", kind::string, opt, null_ok},
           {"/govId", kind::object, opt, null_ok},
-          {"/govId/id", kind::string, req, no_null},
+          {"/govId/id", kind::id, req, no_null},
           {"/govId/type", kind::string, req, no_null},
           {"/govId/issuingCountry", kind::string, req, no_null},
           {"/lastName", kind::string, opt, null_ok},
@@ -95,8 +96,8 @@ std::vector<field_rule> member_created_rules() {
           {"/organizations/0/active", kind::boolean, req, no_null},
           {"/organizations/0/createdAt", kind::time, req, no_null},
           {"/organizations/0/updatedAt", kind::time, req, no_null},
-          {"/organizations/0/loyaltyMemberId", kind::string, req, no_null},
-          {"/organizations/0/publicLoyaltyMemberId", kind::string, req, no_null},
+          {"/organizations/0/loyaltyMemberId", kind::id, req, no_null},
+          {"/organizations/0/publicLoyaltyMemberId", kind::id, req, no_null},
           {"/ledgerWalletId", kind::integer, opt, null_ok},
           {"/ledgerWalletKey", kind::string, opt, null_ok},
       });
@@ -104,7 +105,7 @@ std::vector<field_rule> member_created_rules() {
   add(rules, "/payload",
       {
           {"/active", kind::boolean, req, no_null},
-          {"/loyaltyMemberId", kind::string, req, no_null},
+          {"/loyaltyMemberId", kind::id, req, no_null},
           {"/publicLoyaltyMemberId", kind::id, opt, null_ok},
       });
   add_profile(rules, "/payload/profile", false);
@@ -135,13 +136,13 @@ void add_usage(std::vector<field_rule>& rules, std::string_view prefix, bool wit
           {"/updatedTotalUsages", kind::integer, req, no_null},
           {"/updatedTotalAssigned", kind::integer, req, no_null},
       });
-  if (with_member_id) add(rules, prefix, {{"/loyaltyMemberId", kind::string, opt, null_ok}});
+  if (with_member_id) add(rules, prefix, {{"/loyaltyMemberId", kind::id, opt, null_ok}});
 }
 
 std::vector<field_rule> coupon_rules() {
   std::vector<field_rule> rules;
   add_envelope(rules);
-  add(rules, "", {{"/loyaltyMemberId", kind::string, opt, null_ok}});
+  add(rules, "", {{"/loyaltyMemberId", kind::id, opt, null_ok}});
   add_usage(rules, "/executionResults", false);
   add_usage(rules, "/payload/usage", true);
   add(rules, "/payload/couponBook",
@@ -237,8 +238,48 @@ TEST_CASE("the rule tables cover every member of the examples", "[rules]") {
   }
 }
 
-TEST_CASE("a documented field of the wrong JSON type is wrong_type (422) at its JSON Pointer", "[rules]") {
+qw::parser_options strict_options() {
+  qw::parser_options options;
+  options.strict = true;
+  return options;
+}
+
+// The one field (besides eventType) that is never drift-tolerant: it identifies the event.
+bool is_routing(const field_rule& rule) { return rule.pointer == "/loyaltyEventKey"; }
+
+// Accepted, with exactly one drift record, at the field.
+void require_drift(qw::parser& parser, const std::string& body, const std::string& path) {
+  const qw::parse_result r = parser.parse(body);
+  INFO(body);
+  REQUIRE(r);
+  REQUIRE(r->drift().size() == 1);
+  CHECK(r->drift()[0].path == path);
+  CHECK(r->drift()[0].event_type == r->envelope().event_type);
+  CHECK_FALSE(r->drift()[0].value.is_absent());
+}
+
+TEST_CASE("a documented field of the wrong JSON type is drift: dispatched, absent, recorded at its path", "[rules]") {
   qw::parser parser;
+  std::size_t checked = 0;
+  for (const example& ex : examples()) {
+    for (const field_rule& rule : ex.rules) {
+      for (std::string_view value : wrong_values(rule.type)) {
+        INFO(ex.file << " " << rule.pointer << " = " << value);
+        const std::string body = with_value(ex.file, rule.pointer, value);
+        if (is_routing(rule)) {
+          require_rejected(parser, body, qw::error_code::wrong_type, "/event" + rule.pointer);
+        } else {
+          require_drift(parser, body, "/event" + rule.pointer);
+        }
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked > 400);
+}
+
+TEST_CASE("strict: a documented field of the wrong JSON type is wrong_type (422) at its JSON Pointer", "[rules]") {
+  qw::parser parser(strict_options());
   std::size_t checked = 0;
   for (const example& ex : examples()) {
     for (const field_rule& rule : ex.rules) {
@@ -313,7 +354,13 @@ TEST_CASE("null is accepted exactly where the view can say 'none'", "[rules]") {
       INFO(ex.file << " " << rule.pointer << " = null");
       const std::string body = with_value(ex.file, rule.pointer, "null");
       if (!rule.nullable) {
-        require_rejected(parser, body, qw::error_code::wrong_type, "/event" + rule.pointer);
+        qw::parser strict(strict_options());
+        require_rejected(strict, body, qw::error_code::wrong_type, "/event" + rule.pointer);
+        if (is_routing(rule)) {
+          require_rejected(parser, body, qw::error_code::wrong_type, "/event" + rule.pointer);
+        } else {
+          require_drift(parser, body, "/event" + rule.pointer);
+        }
         continue;
       }
       const qw::parse_result r = parser.parse(body);

@@ -131,8 +131,9 @@ bool is_number(element_type t) {
   return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
 }
 
-// Equal values, whatever the order of object members and the spelling of strings and numbers. On a difference,
-// `where` gets its JSON Pointer and what differs.
+// Equal values, whatever the order of object members and the spelling of strings and numbers. A member that is null
+// on the right may be absent on the left: --dump leaves out what has no value (the SDK cannot tell null from
+// absent). On a difference, `where` gets its JSON Pointer and what differs.
 bool same_json(element a, element b, const std::string& path, std::string& where) {
   const element_type ta = a.type(), tb = b.type();
   if (is_number(ta) && is_number(tb)) {
@@ -162,7 +163,7 @@ bool same_json(element a, element b, const std::string& path, std::string& where
       }
       for (auto [key, value] : simdjson::dom::object(b)) keys_b.insert(key);
       for (auto key : keys_b) {
-        if (!keys_a.count(key)) {
+        if (!keys_a.count(key) && !simdjson::dom::object(b)[key].is_null()) {
           where = path + "/" + std::string(key) + ": missing on the left";
           return false;
         }
@@ -268,7 +269,8 @@ struct rejection {
   std::string body;
   const char* code;
   int http_status;
-  const char* path;  // nullptr: no path expected
+  const char* path;     // nullptr: no path expected
+  bool strict = false;  // run with --strict (a default run reads a field of another JSON type as drift)
 };
 
 // Checks one rejected outcome line, parsed, field by field.
@@ -316,18 +318,21 @@ TEST_CASE("inspect: rejected bodies exit 1 with their error code, HTTP status an
       {"an array", "[1, 2, 3]", "not_an_object", 422, nullptr},
       {"no event", R"({"events": {}})", "missing_event", 422, nullptr},
       {"no eventType", R"({"event": {"status": "success"}})", "missing_event_type", 422, "/event"},
+      {"loyaltyEventKey is a number (routing: never drift)",
+       replace_once(member, R"("loyaltyEventKey": "ev_01JSKZG24NMDB0RRQHF247NSCX")", R"("loyaltyEventKey": 7)"),
+       "wrong_type", 422, "/event/loyaltyEventKey"},
       {"status is a number", replace_once(member, R"("status": "success")", R"("status": 7)"), "wrong_type", 422,
-       "/event/status"},
+       "/event/status", true},
       {"tier id is a string", replace_once(member, R"("loyaltyTierId": 1)", R"("loyaltyTierId": "1")"), "wrong_type",
-       422, "/event/executionResults/tiers/0/loyaltyTierId"},
+       422, "/event/executionResults/tiers/0/loyaltyTierId", true},
       {"discountAmount is a string", replace_once(used, R"("discountAmount": 20)", R"("discountAmount": "20")"),
-       "wrong_type", 422, "/event/payload/couponBook/discountAmount"},
+       "wrong_type", 422, "/event/payload/couponBook/discountAmount", true},
       {"couponUsageKey is missing", replace_once(used, R"("couponUsageKey": "cbu_01JJQ1KNAEV5E0RVZPE0E27AR7",)", ""),
        "missing_field", 422, "/event/executionResults/couponUsageKey"},
   };
   for (const rejection& c : cases) {
     INFO(c.name);
-    const run_result r = run_inspect({"-"}, c.body);
+    const run_result r = c.strict ? run_inspect({"--strict", "-"}, c.body) : run_inspect({"-"}, c.body);
     check_rejection(r, c.code, c.http_status, c.path);
   }
 }
@@ -361,7 +366,8 @@ TEST_CASE("inspect: the error path is the SDK's, with '/' and '~' escaped as a J
 
 TEST_CASE("inspect: --dump of a rejected body prints the outcome line and exits 1") {
   const std::string member = read_file(fixtures + "/member-created.json");
-  const run_result r = run_inspect({"--dump", "-"}, replace_once(member, R"("active": true)", R"("active": 1)"));
+  const run_result r =
+      run_inspect({"--dump", "--strict", "-"}, replace_once(member, R"("active": true)", R"("active": 1)"));
   check_rejection(r, "wrong_type", 422, "/event/executionResults/active");
 }
 
@@ -414,10 +420,7 @@ TEST_CASE("inspect: --dump of an unknown type gives its envelope with executionR
 
   const run_result bare = run_inspect({"--dump", "-"}, R"({"event":{"eventType":"tier-changed","extra":[1]}})");
   CHECK(bare.status == 0);
-  require_same_json(single_line(bare), R"({"event":{"loyaltyEventId":null,"eventType":"tier-changed","status":null,
-      "loyaltyEventKey":null,"updatedAt":null,"createdAt":null,"systemUniqueKey":null,"loyaltyMemberId":null,
-      "executionResults":null,"payload":null,"externalEventDate":null,"evaluationStatus":null,"externalId":null,
-      "lastError":null,"description":null,"tags":null,"evaluationResults":null}})");
+  CHECK(single_line(bare) == R"({"event":{"eventType":"tier-changed"}})");
 }
 
 TEST_CASE("inspect: --dump ignores member order and unknown members") {
@@ -473,31 +476,41 @@ TEST_CASE("inspect: --dump writes discountAmount as the shortest number that rea
   }
 }
 
-TEST_CASE("inspect: --dump prints null for optional fields the body left out") {
+TEST_CASE("inspect: --dump leaves out optional fields that have no value") {
   const run_result r = run_inspect({"--dump", variants + "/member-created-sparse.json"});
   CHECK(r.status == 0);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   REQUIRE(parser.parse(simdjson::padded_string(single_line(r))).get(doc) == simdjson::SUCCESS);
-  for (const char* pointer :
-       {"/event/loyaltyEventId", "/event/externalEventDate", "/event/evaluationStatus", "/event/externalId",
-        "/event/lastError", "/event/description", "/event/tags", "/event/evaluationResults",
-        "/event/executionResults/tiers/0/loyaltyManualTierId", "/event/executionResults/tiers/0/loyaltySystemTierId",
-        "/event/executionResults/onChain/wallets", "/event/executionResults/profile/name",
-        "/event/executionResults/profile/govId", "/event/executionResults/profile/birthdate",
-        "/event/executionResults/ledgerWalletId", "/event/executionResults/ledgerWalletKey",
-        "/event/payload/profile/email", "/event/payload/publicLoyaltyMemberId"}) {
+  for (const char* pointer : {"/event/loyaltyEventId",
+                              "/event/externalEventDate",
+                              "/event/evaluationStatus",
+                              "/event/externalId",
+                              "/event/lastError",
+                              "/event/description",
+                              "/event/tags",
+                              "/event/evaluationResults",
+                              "/event/executionResults/tiers/0/loyaltyManualTierId",
+                              "/event/executionResults/tiers/0/loyaltySystemTierId",
+                              "/event/executionResults/onChain/wallets",
+                              "/event/executionResults/profile/name",
+                              "/event/executionResults/profile/govId",
+                              "/event/executionResults/profile/birthdate",
+                              "/event/executionResults/profile/emails",
+                              "/event/executionResults/ledgerWalletId",
+                              "/event/executionResults/ledgerWalletKey",
+                              "/event/payload/profile/email",
+                              "/event/payload/publicLoyaltyMemberId",
+                              "/event/loyaltyMemberId",
+                              "/event/payload/profile/emails"}) {
     INFO(pointer);
-    simdjson::dom::element value;
-    REQUIRE(doc.at_pointer(pointer).get(value) == simdjson::SUCCESS);
-    CHECK(value.is_null());
+    CHECK(doc.at_pointer(pointer).error() == simdjson::NO_SUCH_FIELD);
   }
   CHECK(std::string_view(doc.at_pointer("/event/executionResults/profile/email")) == "sparse@example.com");
   CHECK(int64_t(doc.at_pointer("/event/executionResults/tiers/0/loyaltyProgramId")) == 7);
-  CHECK(simdjson::dom::array(doc.at_pointer("/event/executionResults/profile/emails")).size() == 0);
-  // Fields the SDK models for other types only are not made up.
-  CHECK(doc.at_pointer("/event/loyaltyMemberId").error() == simdjson::NO_SUCH_FIELD);
-  CHECK(doc.at_pointer("/event/payload/profile/emails").error() == simdjson::NO_SUCH_FIELD);
+  // Required members are always written.
+  CHECK(doc.at_pointer("/event/executionResults/organizations").is_array());
+  CHECK(doc.at_pointer("/event/payload/loyaltyMemberId").is_string());
 }
 
 TEST_CASE("inspect: --dump writes an identifier sent as a number as its digits in a string") {
@@ -506,4 +519,23 @@ TEST_CASE("inspect: --dump writes an identifier sent as a number as its digits i
   const run_result r = run_inspect({"--dump", "-"}, body);
   CHECK(r.status == 0);
   require_same_json(single_line(r), member);
+}
+
+TEST_CASE("inspect: schema drift is dispatched and listed in the outcome line; --strict rejects it with 422") {
+  const std::string member = read_file(fixtures + "/member-created.json");
+  const std::string body = replace_once(member, R"("ledgerWalletId": 16069)", R"("ledgerWalletId": "16069")");
+  const run_result r = run_inspect({"-"}, body);
+  CHECK(r.status == 0);
+  CHECK(single_line(r) == R"({"outcome":"dispatched","http_status":200,"event_type":"member-created",)"
+                          R"("loyalty_event_key":"ev_01JSKZG24NMDB0RRQHF247NSCX","drift":[{"path":)"
+                          R"("/event/executionResults/ledgerWalletId","expected":"integer","found":"string"}]})");
+
+  const run_result strict = run_inspect({"--strict", "-"}, body);
+  CHECK(strict.status == 1);
+  CHECK(single_line(strict) ==
+        R"({"outcome":"rejected","http_status":422,"error":{"code":"wrong_type","message":"expected an integer",)"
+        R"("path":"/event/executionResults/ledgerWalletId"}})");
+
+  // No drift: no "drift" key.
+  CHECK(single_line(run_inspect({"--strict", fixtures + "/member-created.json"})).find("drift") == std::string::npos);
 }

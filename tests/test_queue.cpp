@@ -108,11 +108,11 @@ TEST_CASE("the checks and the full validation run on the request thread", "[queu
   CHECK(rx.handle("POST", ok, std::string(9000, ' ')).status() == 413);
   const qw::response bad_json = rx.handle("POST", ok, std::string_view("{\"event\":"));
   CHECK(bad_json.status() == 400);
-  const qw::response wrong_type =
-      rx.handle("POST", ok, qwt::event_builder(qwt::examples::coupon_code_used).set("/event/status", 1).body());
+  const qw::response wrong_type = rx.handle(
+      "POST", ok, qwt::event_builder(qwt::examples::coupon_code_used).set("/event/loyaltyEventKey", 1).body());
   CHECK(wrong_type.status() == 422);
-  CHECK(wrong_type.outcome().path == "/event/status");
-  CHECK(wrong_type.body().find(R"("path":"/event/status")") != std::string_view::npos);
+  CHECK(wrong_type.outcome().path == "/event/loyaltyEventKey");
+  CHECK(wrong_type.body().find(R"("path":"/event/loyaltyEventKey")") != std::string_view::npos);
   CHECK(rx.pending() == 0);  // nothing was queued
   rx.shutdown();
   CHECK(handled == 0);

@@ -448,14 +448,14 @@ TEST_CASE("bodies that are not JSON are 400, JSON that is not an event is 422, w
     CHECK(r.status() == 400);
     CHECK(body_field(r.body(), "code") == "empty_body");
   }
-  SECTION("a field of the wrong type") {
+  SECTION("a field of the wrong type (loyaltyEventKey routes the event: never read as drift)") {
     const std::string body =
-        qwt::event_builder(qwt::examples::coupon_code_used).set("/event/executionResults/amountUsed", "one").body();
+        qwt::event_builder(qwt::examples::coupon_code_used).set("/event/loyaltyEventKey", 1).body();
     const qw::response r = rx.handle("POST", qwt::json_headers(), body);
     CHECK(r.status() == 422);
     CHECK(r.outcome().code == qw::error_code::wrong_type);
     CHECK(body_field(r.body(), "code") == "wrong_type");
-    CHECK(body_field(r.body(), "path") == "/event/executionResults/amountUsed");
+    CHECK(body_field(r.body(), "path") == "/event/loyaltyEventKey");
     CHECK(body_field(r.body(), "message") == r.outcome().message);
     REQUIRE(dl.items().size() == 1);
     CHECK(dl.items()[0].code == qw::error_code::wrong_type);
@@ -572,8 +572,7 @@ TEST_CASE("duplicates are answered 200 without calling the handler again", "[rec
   }
 
   SECTION("rejected bodies never reach the store") {
-    const std::string bad =
-        qwt::event_builder(qwt::examples::member_created).set("/event/executionResults/active", "yes").body();
+    const std::string bad = qwt::event_builder(qwt::examples::member_created).set("/event/loyaltyEventKey", 1).body();
     CHECK(rx.handle("POST", qwt::json_headers(), bad).status() == 422);
     CHECK(store.size() == 0);
   }

@@ -49,10 +49,10 @@ int main() {
     check(rx.handle("GET", qwt::json_headers(), qwt::examples::coupon_code_used).status() == 405, "405");
     check(rx.handle("POST", qwt::headers(), qwt::examples::coupon_code_used).status() == 415, "415");
     const std::string bad =
-        qwt::event_builder(qwt::examples::coupon_code_assigned).set("/event/executionResults/amountUsed", "x").body();
+        qwt::event_builder(qwt::examples::coupon_code_assigned).set("/event/loyaltyEventKey", 1).body();
     const qw::response r = rx.handle("POST", qwt::json_headers(), bad);
     check(r.status() == 422, "422");
-    check(r.outcome().path == "/event/executionResults/amountUsed", "422 path");
+    check(r.outcome().path == "/event/loyaltyEventKey", "422 path");
     check(rx.check_content_length(std::size_t{2} << 20)->status() == 413, "413");
   }
   check(calls == 3, "handler calls (sync)");

@@ -28,30 +28,34 @@ constexpr int exit_rejected = 1;  // rejected (or a handler failure): the platfo
 constexpr int exit_usage = 2;     // bad arguments or an unreadable input
 
 constexpr std::string_view usage_text =
-    R"(Usage: qurable-inspect [--dump] <file | ->
+    R"(Usage: qurable-inspect [--dump] [--strict] <file | ->
 
 Runs one webhook body (a file, or - for stdin) through qurable::webhooks::receive with a visitor that handles
 member-created, coupon-code-assigned and coupon-code-used and has no fallback, and prints one line of JSON:
 
   {"outcome":"dispatched"|"unhandled"|"rejected","http_status":N,"event_type":"...",
-   "loyalty_event_key":"...","error":{"code":"...","message":"...","path":"..."}}
+   "loyalty_event_key":"...","drift":[{"path":"...","expected":"...","found":"..."}],
+   "error":{"code":"...","message":"...","path":"..."}}
 
-event_type and loyalty_event_key appear when known, error only when rejected, path only when not empty.
+event_type and loyalty_event_key appear when known, drift only when a documented field came with another
+JSON type (read as absent), error only when rejected, path only when not empty.
 
 Options:
   --dump      for an accepted event, print instead the event rendered back to JSON from the SDK's typed
               views ({"event":{...}}, the platform's field names), to see exactly what a handler gets:
-              - a field of the type's payload that is null or absent prints as null;
-              - a field the SDK models for another type only (loyaltyEventId outside member-created,
-                loyaltyMemberId outside coupon events or in a coupon's executionResults, emails in
-                member-created's payload profile) prints only when it has a value;
-              - loyaltyEventId, revertedUsageId and the payload's publicLoyaltyMemberId print as strings
-                (the SDK keeps a number as its digits);
+              - the writer walks the SDK's field descriptions (schema<T>): every field the SDK
+                models is printed when it has a value; a null or absent optional field, an empty
+                optional list, and for an unknown type any envelope field it left out, are left out
+                (the SDK cannot tell null from absent);
+              - identifiers the platform may send as a string or a number (loyaltyEventId,
+                revertedUsageId, the payload's publicLoyaltyMemberId) print as strings (the SDK
+                keeps a number as its digits);
               - free-form values (customAttributes, tags, lastError, evaluationResults, onChain.wallets)
                 print as their JSON text without insignificant whitespace;
-              - an unknown type prints its envelope with executionResults and payload as raw JSON, and
-                null for the fields it left out.
+              - an unknown type prints its envelope with executionResults and payload as raw JSON.
               A rejected body prints the usual outcome line.
+  --strict    reject a documented field of another JSON type (wrong_type, 422) instead of reading it
+              as absent with a drift record (parser_options::strict)
   -h, --help  print this help
   --          end of options (for a file whose name starts with -)
 
@@ -60,6 +64,7 @@ Exit status: 0 dispatched or unhandled, 1 rejected, 2 usage error or unreadable 
 
 struct options {
   bool dump = false;
+  bool strict = false;
   bool help = false;
   const char* input = nullptr;  // a path, or "-" for stdin
 };
@@ -73,6 +78,8 @@ std::string parse_arguments(int argc, char** argv, options& opts) {
       options_ended = true;
     } else if (!options_ended && arg == "--dump") {
       opts.dump = true;
+    } else if (!options_ended && arg == "--strict") {
+      opts.strict = true;
     } else if (!options_ended && (arg == "--help" || arg == "-h")) {
       opts.help = true;
     } else if (!options_ended && arg.size() > 1 && arg[0] == '-') {
@@ -128,13 +135,24 @@ bool read_input(const char* path, std::size_t limit, std::string& body, std::str
   return ok;
 }
 
-std::string outcome_to_json(const qw::outcome& result) {
+std::string outcome_to_json(const qw::outcome& result, qw::array_view<qw::drift_record> drift) {
   qurable_inspect::json_writer w;
   w.begin_object();
   w.key("outcome").string(qw::to_string(result.kind));
   w.key("http_status").integer(result.http_status);
   if (!result.event_type.empty()) w.key("event_type").string(result.event_type);
   if (!result.loyalty_event_key.empty()) w.key("loyalty_event_key").string(result.loyalty_event_key);
+  if (!drift.empty()) {
+    w.key("drift").begin_array();
+    for (const qw::drift_record& d : drift) {
+      w.begin_object();
+      w.key("path").string(d.path);
+      w.key("expected").string(qw::to_string(d.expected));
+      w.key("found").string(d.found);
+      w.end_object();
+    }
+    w.end_array();
+  }
   if (!result.acknowledged()) {
     w.key("error").begin_object();
     w.key("code").string(qw::to_string(result.code));
@@ -169,7 +187,9 @@ int main(int argc, char** argv) {
     return std::fflush(stdout) == 0 ? exit_accepted : exit_usage;
   }
 
-  qw::parser parser;
+  qw::parser_options parser_options;
+  parser_options.strict = opts.strict;
+  qw::parser parser(parser_options);
   std::string body;
   std::string read_error;
   if (!read_input(opts.input, parser.options().max_body_size + 1, body, read_error)) {
@@ -201,7 +221,7 @@ int main(int argc, char** argv) {
     }
     return print_line(dump);
   }
-  const int status = print_line(outcome_to_json(result));
+  const int status = print_line(outcome_to_json(result, parser.drift()));
   if (status != exit_accepted) return status;
   return result.acknowledged() ? exit_accepted : exit_rejected;
 }

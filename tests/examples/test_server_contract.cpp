@@ -88,14 +88,12 @@ TEST_CASE("refusals: bad JSON 400, bad or missing signature 401, oversize 413, n
     CHECK(r->status == 400);
     CHECK(contains(r->body, R"("code":"invalid_json")"));
   }
-  {  // a valid event that is not a valid member-created: 422 with the path
-    const std::string body = qwt::event_builder(qwt::examples::member_created)
-                                 .set("/event/executionResults/tiers/0/loyaltyTierId", "one")
-                                 .body();
+  {  // a valid event that is not a valid member-created (its routing key is a number): 422 with the path
+    const std::string body = qwt::event_builder(qwt::examples::member_created).set("/event/loyaltyEventKey", 1).body();
     const httplib::Result r = server.post_signed(*client, body);
     REQUIRE(r);
     CHECK(r->status == 422);
-    CHECK(contains(r->body, "/event/executionResults/tiers/0/loyaltyTierId"));
+    CHECK(contains(r->body, "/event/loyaltyEventKey"));
   }
   {  // signed with another secret: 401, and the body does not say why
     const httplib::Result r =

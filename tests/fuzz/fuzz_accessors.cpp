@@ -300,6 +300,17 @@ void check_event(const qw::event& e) {
   const qw::event_envelope& env = e.envelope();
   require(qw::to_event_type(env.event_type) == type, "the event's type is its eventType's", env.event_type);
 
+  // Drift records: a documented field of another JSON type, read as absent; its value is validated JSON in the body.
+  for (const qw::drift_record& d : e.drift()) {
+    require(d.event_type == env.event_type, "a drift record names the event's type", d.path);
+    require(d.path.substr(0, 7) == "/event/", "a drift path is a JSON Pointer below /event", d.path);
+    require(d.found == "string" || d.found == "number" || d.found == "boolean" || d.found == "null" ||
+                d.found == "object" || d.found == "array",
+            "a drift record says what was found", d.found);
+    touch(qw::to_string(d.expected));
+    touch(d.value, true);
+  }
+
   const auto* member = e.get_if<qw::member_created>();
   const auto* assigned = e.get_if<qw::coupon_code_assigned>();
   const auto* used = e.get_if<qw::coupon_code_used>();

@@ -49,19 +49,19 @@ struct calls {
 // Every overload, all succeeding.
 struct visitor_all {
   calls* seen;
-  void operator()(const qw::member_created& e) {
+  void operator()(const qw::member_created& e) const {
     ++seen->typed;
     touch(e.envelope.event_type);
   }
-  void operator()(const qw::coupon_code_assigned& e) {
+  void operator()(const qw::coupon_code_assigned& e) const {
     ++seen->typed;
     touch(e.execution_results.coupon.code);
   }
-  void operator()(const qw::coupon_code_used& e) {
+  void operator()(const qw::coupon_code_used& e) const {
     ++seen->typed;
     touch(e.payload.coupon_book.name);
   }
-  void operator()(const qw::event_envelope& e) {
+  void operator()(const qw::event_envelope& e) const {
     ++seen->fallback;
     touch(e.event_type);
   }
@@ -70,15 +70,15 @@ struct visitor_all {
 // Every overload, all failing; the empty message must still give the outcome a message.
 struct visitor_failing {
   calls* seen;
-  qw::handler_result operator()(const qw::member_created&) {
+  qw::handler_result operator()(const qw::member_created&) const {
     ++seen->typed;
     return qw::handler_result::failure("");
   }
-  qw::handler_result operator()(const qw::coupon_event&) {
+  qw::handler_result operator()(const qw::coupon_event&) const {
     ++seen->typed;
     return qw::handler_result::failure("coupon handler failed");
   }
-  qw::handler_result operator()(const qw::event_envelope&) {
+  qw::handler_result operator()(const qw::event_envelope&) const {
     ++seen->fallback;
     return qw::handler_result::failure("fallback failed");
   }
@@ -87,12 +87,12 @@ struct visitor_failing {
 // Throws for coupons and unknown types, succeeds for members.
 struct visitor_throwing {
   calls* seen;
-  void operator()(const qw::member_created&) { ++seen->typed; }
-  void operator()(const qw::coupon_event&) {
+  void operator()(const qw::member_created&) const { ++seen->typed; }
+  void operator()(const qw::coupon_event&) const {
     ++seen->typed;
     throw std::runtime_error("coupon handler threw");
   }
-  void operator()(const qw::event_envelope&) {
+  void operator()(const qw::event_envelope&) const {
     ++seen->fallback;
     throw 42;
   }
@@ -101,7 +101,7 @@ struct visitor_throwing {
 // Only member-created, and no fallback: everything else is unhandled.
 struct visitor_partial {
   calls* seen;
-  qw::handler_result operator()(const qw::member_created&) {
+  qw::handler_result operator()(const qw::member_created&) const {
     ++seen->typed;
     return qw::handler_result::success();
   }
@@ -163,6 +163,11 @@ run_result run(qw::parser& p, const Body& body, behaviour b, std::string_view in
       require(o.http_status == 200, "unhandled → 200", input);
       require(o.code == qw::error_code::none, "unhandled → code none", input);
       require(o.message.empty(), "unhandled → no message", input);
+      // A known type without a handler says so; an unknown type says that.
+      require(o.reason == (qw::to_event_type(o.event_type) == qw::event_type::unknown
+                               ? "unknown event type"
+                               : "no handler for " + std::string(o.event_type)),
+              "unhandled → its reason", input);
       require(r.seen.total() == 0, "unhandled → no handler call", input);
       require(b == behaviour::member_only, "unhandled only for a visitor without a fallback", input);
       break;

@@ -5,19 +5,27 @@
 // A visitor is any callable with overloads taking `const member_created&`, `const coupon_code_assigned&`,
 // `const coupon_code_used&` (or `const coupon_event&` for both coupon types), plus an optional fallback taking
 // `const event_envelope&`. A known type without its own overload goes to the fallback; an unknown type always
-// does. With no fallback either, the event is "unhandled": still acknowledged, since the platform adds types.
+// does. With no fallback either, the event is still acknowledged (the platform adds types), as `unhandled` for an
+// unknown type and as `no_handler` ("no handler for member-created") for a known type the visitor leaves out.
 // Overloads return void (success) or handler_result; with exceptions enabled, a throwing handler is a failure.
+// Overloads are `const` and take const references: anything else is a compile error naming the fix
+// (core/visitor_checks.hpp), since receivers call the visitor through a const reference.
 
+#include <array>
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
 #include "../events/coupon_events.hpp"
 #include "../events/event_envelope.hpp"
+#include "../events/known_events.hpp"
 #include "../events/member_created.hpp"
 #include "parser.hpp"
+#include "visitor_checks.hpp"
 
 namespace qurable::webhooks {
 
@@ -38,11 +46,17 @@ struct overloaded : Handlers... {
 template <class... Handlers>
 overloaded(Handlers...) -> overloaded<Handlers...>;
 
-enum class dispatch_status : unsigned char { handled, unhandled, failed };
+enum class dispatch_status : unsigned char {
+  handled,     // a handler (or the fallback) took the event
+  unhandled,   // an unknown event type, and no fallback
+  failed,      // the handler failed
+  no_handler,  // a known event type the visitor has no overload for, and no fallback
+};
 
 struct dispatch_result {
   dispatch_status status = dispatch_status::unhandled;
-  std::string message;  // set when failed
+  std::string message;      // set when failed
+  std::string_view reason;  // static text: "no handler for member-created" (no_handler), "unknown event type"
 };
 
 namespace detail {
@@ -57,17 +71,17 @@ dispatch_result call_handler(Visitor& visitor, const Event& event) {
 #endif
     if constexpr (std::is_void_v<returned>) {
       std::invoke(visitor, event);
-      return {dispatch_status::handled, {}};
+      return {dispatch_status::handled, {}, {}};
     } else {
       handler_result result = std::invoke(visitor, event);
-      if (result.failed) return {dispatch_status::failed, std::move(result.message)};
-      return {dispatch_status::handled, {}};
+      if (result.failed) return {dispatch_status::failed, std::move(result.message), {}};
+      return {dispatch_status::handled, {}, {}};
     }
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
   } catch (const std::exception& error) {
-    return {dispatch_status::failed, error.what()};
+    return {dispatch_status::failed, error.what(), {}};
   } catch (...) {
-    return {dispatch_status::failed, "the handler threw a non-standard exception"};
+    return {dispatch_status::failed, "the handler threw a non-standard exception", {}};
   }
 #endif
 }
@@ -77,31 +91,53 @@ dispatch_result call_fallback(Visitor& visitor, const event_envelope& envelope) 
   if constexpr (std::is_invocable_v<Visitor&, const event_envelope&>) {
     return call_handler(visitor, envelope);
   } else {
-    return {dispatch_status::unhandled, {}};
+    return {dispatch_status::unhandled, {}, "unknown event type"};
   }
 }
+
+// "no handler for <type_name>", as static text: reporting it allocates nothing.
+template <class Event>
+struct no_handler_text {
+  static constexpr std::string_view prefix = "no handler for ";
+  static constexpr std::size_t size = prefix.size() + Event::type_name.size();
+  static constexpr std::array<char, size> text = [] {
+    std::array<char, size> out{};
+    for (std::size_t i = 0; i < prefix.size(); ++i) out[i] = prefix[i];
+    for (std::size_t i = 0; i < Event::type_name.size(); ++i) out[prefix.size() + i] = Event::type_name[i];
+    return out;
+  }();
+  static constexpr std::string_view view() noexcept { return std::string_view(text.data(), text.size()); }
+};
 
 template <class Visitor, class Event>
 dispatch_result call_typed(Visitor& visitor, const Event* typed, const event_envelope& envelope) {
   if constexpr (std::is_invocable_v<Visitor&, const Event&>) {
     return call_handler(visitor, *typed);
+  } else if constexpr (std::is_invocable_v<Visitor&, const event_envelope&>) {
+    return call_handler(visitor, envelope);
   } else {
-    return call_fallback(visitor, envelope);
+    return {dispatch_status::no_handler, {}, no_handler_text<Event>::view()};
   }
+}
+
+template <class Visitor, std::size_t... I>
+dispatch_result dispatch_known(const event& e, Visitor& visitor, std::index_sequence<I...>) {
+  dispatch_result result;
+  const bool known =
+      ((e.type() == static_cast<event_type>(I + 1)
+            ? (result = call_typed(visitor, e.get_if<typename type_at<I, known_events>::type>(), e.envelope()), true)
+            : false) ||
+       ...);
+  return known ? result : call_fallback(visitor, e.envelope());
 }
 
 }  // namespace detail
 
+// Calls the visitor's overload for the event's type (one of known_events), else its fallback.
 template <class Visitor>
 dispatch_result dispatch(const event& e, Visitor&& visitor) {
-  switch (e.type()) {
-    case event_type::member_created: return detail::call_typed(visitor, e.get_if<member_created>(), e.envelope());
-    case event_type::coupon_code_assigned:
-      return detail::call_typed(visitor, e.get_if<coupon_code_assigned>(), e.envelope());
-    case event_type::coupon_code_used: return detail::call_typed(visitor, e.get_if<coupon_code_used>(), e.envelope());
-    case event_type::unknown: break;
-  }
-  return detail::call_fallback(visitor, e.envelope());
+  static_assert(detail::checked_visitor<Visitor>(), "see the static_assert above for the fix");
+  return detail::dispatch_known(e, visitor, std::make_index_sequence<known_events::size>{});
 }
 
 }  // namespace qurable::webhooks

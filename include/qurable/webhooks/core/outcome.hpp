@@ -11,6 +11,7 @@ namespace qurable::webhooks {
 enum class outcome_kind : unsigned char {
   dispatched,      // a handler took the event                                      → 200
   unhandled,       // valid event, no handler for its type (or an unknown type)    → 200: retrying cannot help
+                   // (message "no handler for <type>" when the type is known but has no overload)
   rejected,        // the body is not an acceptable event                           → 4xx: retrying cannot help
   handler_failed,  // the handler failed                                            → 500: the platform retries
   // Added by the HTTP receiver (http/receiver.hpp, queue/async_receiver.hpp); receive() never returns these.
@@ -70,6 +71,9 @@ struct outcome {
   error_code code = error_code::none;
   std::string message;  // empty unless rejected or handler_failed (so success does not allocate)
   std::string path;     // JSON Pointer of the offending value, when there is one
+  // Why an acknowledged event was not handled (unhandled): "no handler for member-created" for a known type the
+  // visitor has no overload (and no fallback) for, "unknown event type" otherwise. Static text: never dangles.
+  std::string_view reason;
   // Views into the parsed event: valid until the parser's next parse; empty when the body was rejected early.
   std::string_view event_type;
   std::string_view loyalty_event_key;

@@ -8,14 +8,18 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include <simdjson.h>
 
 #include "../detail/decoder.hpp"
 #include "../error.hpp"
 #include "../events/coupon_events.hpp"
+#include "../events/drift.hpp"
 #include "../events/event_envelope.hpp"
 #include "../events/event_type.hpp"
+#include "../events/json.hpp"
+#include "../events/known_events.hpp"
 #include "../events/member_created.hpp"
 
 namespace qurable::webhooks {
@@ -26,6 +30,9 @@ struct parser_options {
   // Deepest nesting accepted anywhere in the body; the platform's events nest 5 levels deep. Validation recurses once
   // per level, so the parser caps this at max_depth_limit to bound its stack use on small request-thread stacks.
   std::size_t max_depth = 64;
+  // Schema drift (events/drift.hpp): by default a documented field of another JSON type reads as absent, with a
+  // drift record, and the event is dispatched. Strict: it is rejected (wrong_type, HTTP 422), the former behaviour.
+  bool strict = false;
 
   static constexpr std::size_t max_depth_limit = 256;
 };
@@ -43,36 +50,52 @@ class event {
  public:
   event_type type() const noexcept { return type_; }
   const event_envelope& envelope() const noexcept { return *envelope_; }
+  // The documented fields that came with another JSON type and were read as absent (empty when none). Views into
+  // the parser and the body, like the event. See events/drift.hpp.
+  array_view<drift_record> drift() const noexcept { return drift_; }
 
-  // The typed view when the event is of type T (member_created, coupon_code_assigned, coupon_code_used), else nullptr.
+  // The typed view when the event is of type T (one of known_events: member_created, coupon_code_assigned,
+  // coupon_code_used), or of a type derived from T (coupon_event: either coupon type); else nullptr.
   template <class T>
   const T* get_if() const noexcept {
-    if constexpr (std::is_same_v<T, member_created>) {
-      return type_ == event_type::member_created ? &storage_->member_created_event : nullptr;
-    } else if constexpr (std::is_same_v<T, coupon_code_assigned>) {
-      return type_ == event_type::coupon_code_assigned ? &storage_->coupon_code_assigned_event : nullptr;
-    } else if constexpr (std::is_same_v<T, coupon_code_used>) {
-      return type_ == event_type::coupon_code_used ? &storage_->coupon_code_used_event : nullptr;
-    } else if constexpr (std::is_same_v<T, coupon_event>) {
-      if (type_ == event_type::coupon_code_assigned) return &storage_->coupon_code_assigned_event;
-      return type_ == event_type::coupon_code_used ? &storage_->coupon_code_used_event : nullptr;
-    } else {
-      static_assert(sizeof(T) == 0, "get_if<T>: T is not an event type of the SDK");
-    }
+    static_assert(any_is<T>(std::make_index_sequence<known_events::size>{}),
+                  "get_if<T>: T is not an event type of the SDK (known_events) nor a base of one");
+    return find<T>(std::make_index_sequence<known_events::size>{});
   }
 
  private:
   friend class parser;
-  struct storage {
-    member_created member_created_event;
-    coupon_code_assigned coupon_code_assigned_event;
-    coupon_code_used coupon_code_used_event;
-    event_envelope unknown_envelope;
-  };
+  using storage = detail::event_storage<known_events>;
+
+  template <class T, std::size_t... I>
+  static constexpr bool any_is(std::index_sequence<I...>) noexcept {
+    return (std::is_base_of_v<T, typename detail::type_at<I, known_events>::type> || ...);
+  }
+
+  template <class T, std::size_t... I>
+  const T* find(std::index_sequence<I...>) const noexcept {
+    const T* found = nullptr;
+    (void)((std::is_base_of_v<T, typename detail::type_at<I, known_events>::type> &&
+                    type_ == static_cast<event_type>(I + 1)
+                ? (found = get_at<T, I>(), true)
+                : false) ||
+           ...);
+    return found;
+  }
+
+  template <class T, std::size_t I>
+  const T* get_at() const noexcept {
+    if constexpr (std::is_base_of_v<T, typename detail::type_at<I, known_events>::type>) {
+      return &std::get<I>(storage_->events);
+    } else {
+      return nullptr;
+    }
+  }
 
   event_type type_ = event_type::unknown;
   const event_envelope* envelope_ = nullptr;
   const storage* storage_ = nullptr;
+  array_view<drift_record> drift_;
 };
 
 // Either an event or the reason there is none.
@@ -105,6 +128,12 @@ class parser {
   // The options in force: max_depth is at most parser_options::max_depth_limit.
   const parser_options& options() const noexcept { return options_; }
 
+  // The drift records of the last parse (see event::drift()); empty after a rejected body. Valid until the next
+  // parse, like the event: a receiver's drift hook reads them after dispatch.
+  array_view<drift_record> drift() const noexcept {
+    return array_view<drift_record>(drift_.records.data(), drift_.records.size());
+  }
+
   // A body without known padding: copied once into the parser's reusable buffer (simdjson reads up to
   // SIMDJSON_PADDING bytes past the end). Use one of the overloads below to avoid the copy.
   parse_result parse(std::string_view body) { return parse(body.data(), body.size(), 0); }
@@ -128,6 +157,7 @@ class parser {
   parse_result parse(const char* data, std::size_t size, std::size_t capacity) {
     error_.clear();
     arena_.clear();
+    drift_.clear();
     parse_result result;
     if (size > options_.max_body_size) {
       return reject(result, error_code::body_too_large, "the body is larger than max_body_size");
@@ -143,9 +173,15 @@ class parser {
     if (auto e = json_.iterate(simdjson::padded_string_view(input, size, size + simdjson::SIMDJSON_PADDING)).get(doc)) {
       return reject(result, detail::from_simdjson(e), simdjson::error_message(e));
     }
-    detail::decoder decoder(doc, std::string_view(input, size), arena_, error_, options_.max_depth);
+    detail::decoder decoder(doc, std::string_view(input, size), arena_, error_, drift_, options_.max_depth,
+                            options_.strict);
     detail::decoder::result decoded;
-    if (decoder.decode_document(storage_, decoded) != error_code::none) return reject(result);
+    if (decoder.decode_document(storage_, decoded) != error_code::none) {
+      drift_.clear();
+      return reject(result);
+    }
+    drift_.finish(decoded.envelope->event_type);
+    event_.drift_ = drift();
     event_.type_ = decoded.type;
     event_.envelope_ = decoded.envelope;
     event_.storage_ = &storage_;
@@ -202,6 +238,7 @@ class parser {
   std::size_t buffer_capacity_ = 0;
   detail::arena arena_;
   detail::error_state error_;
+  detail::drift_log drift_;
   event::storage storage_;
   event event_;
 };

@@ -38,8 +38,10 @@ inline outcome from_dispatch(const event& e, dispatch_result&& result) {
       out.http_status = 200;
       break;
     case dispatch_status::unhandled:
+    case dispatch_status::no_handler:  // acknowledged like an unknown type; `reason` says which handler is missing
       out.kind = outcome_kind::unhandled;
       out.http_status = 200;
+      out.reason = result.reason;
       break;
     case dispatch_status::failed:
       out.kind = outcome_kind::handler_failed;

@@ -7,6 +7,7 @@
 
 #include "event_envelope.hpp"
 #include "json.hpp"
+#include "schema.hpp"
 #include "timestamp.hpp"
 
 namespace qurable::webhooks {
@@ -72,5 +73,71 @@ struct coupon_code_assigned : coupon_event {
 struct coupon_code_used : coupon_event {
   static constexpr std::string_view type_name = "coupon-code-used";
 };
+
+// --- descriptions (docs/events.md is checked against them) -------------------------------------------------------
+template <>
+struct schema<coupon> {
+  static constexpr std::string_view name = "coupon";
+  using C = coupon;
+  static constexpr auto fields = std::make_tuple(
+      field("code", &C::code, rule::required), field("createdAt", &C::created_at, rule::required),
+      field("expiredAt", &C::expired_at, rule::optional), field("updatedAt", &C::updated_at, rule::required),
+      field("totalUsages", &C::total_usages, rule::required),
+      field("totalAssigned", &C::total_assigned, rule::required),
+      field("couponBookKey", &C::coupon_book_key, rule::required),
+      field("customAttributes", &C::custom_attributes, rule::optional));
+};
+
+template <>
+struct schema<coupon_usage> {
+  static constexpr std::string_view name = "coupon_usage";
+  using U = coupon_usage;
+  static constexpr auto fields = std::make_tuple(
+      field("coupon", &U::coupon, rule::required), field("createdAt", &U::created_at, rule::required),
+      field("updatedAt", &U::updated_at, rule::required), field("amountUsed", &U::amount_used, rule::required),
+      field("amountAssigned", &U::amount_assigned, rule::required),
+      field("couponUsageKey", &U::coupon_usage_key, rule::required),
+      field("revertedUsageId", &U::reverted_usage_id, rule::optional | rule::id),
+      field("systemUniqueKey", &U::system_unique_key, rule::required),
+      field("loyaltyMemberId", &U::loyalty_member_id, rule::optional | rule::id),
+      field("customAttributes", &U::custom_attributes, rule::optional),
+      field("updatedTotalUsages", &U::updated_total_usages, rule::required),
+      field("updatedTotalAssigned", &U::updated_total_assigned, rule::required));
+};
+
+template <>
+struct schema<coupon_book> {
+  static constexpr std::string_view name = "coupon_book";
+  using B = coupon_book;
+  static constexpr auto fields = std::make_tuple(
+      field("couponBookKey", &B::coupon_book_key, rule::required), field("name", &B::name, rule::required),
+      field("type", &B::type, rule::required), field("externalId", &B::external_id, rule::optional),
+      field("pictureUrl", &B::picture_url, rule::optional), field("description", &B::description, rule::optional),
+      field("validToDate", &B::valid_to_date, rule::optional),
+      field("validFromDate", &B::valid_from_date, rule::optional),
+      field("discountType", &B::discount_type, rule::required),
+      field("discountAmount", &B::discount_amount, rule::required), field("tags", &B::tags, rule::optional),
+      field("customAttributes", &B::custom_attributes, rule::optional));
+};
+
+template <>
+struct schema<coupon_payload> {
+  static constexpr std::string_view name = "coupon_payload";
+  static constexpr auto fields = std::make_tuple(field("usage", &coupon_payload::usage, rule::required),
+                                                 field("couponBook", &coupon_payload::coupon_book, rule::required));
+};
+
+// Both coupon event types share one description (coupon_code_assigned and coupon_code_used derive from it).
+template <>
+struct schema<coupon_event> {
+  static constexpr std::string_view name = "coupon_event";
+  static constexpr auto fields =
+      std::make_tuple(field("executionResults", &coupon_event::execution_results, rule::required),
+                      field("payload", &coupon_event::payload, rule::required));
+};
+template <>
+struct schema<coupon_code_assigned> : schema<coupon_event> {};
+template <>
+struct schema<coupon_code_used> : schema<coupon_event> {};
 
 }  // namespace qurable::webhooks

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "json.hpp"
+#include "schema.hpp"
 #include "timestamp.hpp"
 
 namespace qurable::webhooks {
@@ -33,6 +34,27 @@ struct event_envelope {
   raw_json evaluation_results;                        // evaluationResults (free-form)
   raw_json execution_results;                         // executionResults as text (typed views decode it too)
   raw_json payload;                                   // payload as text (typed views decode it too)
+};
+
+// The envelope's members, in the order the platform sends them. eventType and loyaltyEventKey identify and route
+// an event: they are never drift-tolerant. For an unknown type only eventType is required.
+template <>
+struct schema<event_envelope> {
+  static constexpr std::string_view name = "event_envelope";
+  using E = event_envelope;
+  static constexpr auto fields = std::make_tuple(
+      field("loyaltyEventId", &E::loyalty_event_id, rule::optional | rule::id),
+      field("eventType", &E::event_type, rule::required | rule::routing), field("status", &E::status, rule::required),
+      field("loyaltyEventKey", &E::loyalty_event_key, rule::required | rule::routing),
+      field("updatedAt", &E::updated_at, rule::required), field("createdAt", &E::created_at, rule::required),
+      field("systemUniqueKey", &E::system_unique_key, rule::required),
+      field("loyaltyMemberId", &E::loyalty_member_id, rule::optional | rule::id),
+      field("executionResults", &E::execution_results, rule::required), field("payload", &E::payload, rule::required),
+      field("externalEventDate", &E::external_event_date, rule::optional),
+      field("evaluationStatus", &E::evaluation_status, rule::optional),
+      field("externalId", &E::external_id, rule::optional), field("lastError", &E::last_error, rule::optional),
+      field("description", &E::description, rule::optional), field("tags", &E::tags, rule::optional),
+      field("evaluationResults", &E::evaluation_results, rule::optional));
 };
 
 }  // namespace qurable::webhooks

@@ -1,0 +1,417 @@
+#pragma once
+// JSON validation for the decoder: errors with their JSON Pointer, scalar reads, and the walk that validates every
+// value the SDK does not model. On-Demand does not validate what it skips, and a handler must never see an event
+// whose body is not JSON, so nothing is skipped blindly.
+// Iteration results are used in place (`error()`, then `value_unsafe()`), not copied out with `get()`: with GCC
+// the copies of od::field / od::value cost store-forwarding stalls, about 40% of the pass (docs/performance.md).
+
+#include <array>
+#include <bitset>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <simdjson.h>
+
+#include "../error.hpp"
+#include "../events/json.hpp"
+#include "../events/timestamp.hpp"
+
+namespace qurable::webhooks::detail {
+
+namespace od = simdjson::ondemand;
+
+// The error of the last parse; owned by the parser so its strings outlive the call without allocating per event.
+struct error_state {
+  error_code code = error_code::none;
+  std::string message;
+  std::string path;  // JSON Pointer (RFC 6901) of the offending value, built while the decoder unwinds
+
+  void clear() noexcept {
+    code = error_code::none;
+    message.clear();
+    path.clear();
+  }
+};
+
+inline error_code from_simdjson(simdjson::error_code e) noexcept {
+  switch (e) {
+    case simdjson::SUCCESS: return error_code::none;
+    case simdjson::UTF8_ERROR: return error_code::invalid_utf8;
+    case simdjson::CAPACITY: return error_code::body_too_large;
+    case simdjson::DEPTH_ERROR: return error_code::nesting_too_deep;
+    case simdjson::INCORRECT_TYPE:
+    case simdjson::NUMBER_OUT_OF_RANGE: return error_code::wrong_type;
+    case simdjson::MEMALLOC: return error_code::internal;
+    default: return error_code::invalid_json;
+  }
+}
+
+// Compares a raw key (as it appears in the body, after its opening quote) with a plain name. Safe to read past
+// the key: the body is padded and the key ends in a quote that stage 1 has validated.
+inline bool key_is(od::raw_json_string key, std::string_view name) noexcept { return key.unsafe_is_equal(name); }
+
+// A key as written in the body (escapes kept), for error paths. Not field::unescaped_key(): after a structural
+// error simdjson abandons its iterator, and unescaping through it dereferences a null parser.
+// `has_escape`, when given, tells whether the key contains a backslash (found in the same scan).
+inline std::string_view key_text(od::raw_json_string key, bool* has_escape = nullptr) noexcept {
+  const char* begin = key.raw();
+  const char* end = begin;
+  bool escaped = false;
+  while (*end != '"') {  // stage 1 has checked that the key's closing quote exists
+    if (*end == '\\') {
+      escaped = true;
+      end += 2;
+    } else {
+      ++end;
+    }
+  }
+  if (has_escape != nullptr) *has_escape = escaped;
+  return std::string_view(begin, static_cast<std::size_t>(end - begin));
+}
+
+// Finds `key` among `names`, trying the slot after the previous match first.
+template <std::size_t N>
+inline int match_key(od::raw_json_string key, const std::array<std::string_view, N>& names,
+                     std::size_t& next) noexcept {
+  for (std::size_t k = 0, i = next; k < N; ++k, ++i) {
+    if (i == N) i = 0;
+    if (key_is(key, names[i])) {
+      next = i + 1;
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+// Whether `body` is an object or array that closes, with matching brackets, before the end of the body and has more
+// than whitespace after it. simdjson reports a root container whose last token is not its closing bracket as
+// incomplete, also when the container is complete and text follows it (`{...}x`); this tells the two apart.
+// Error path only. Deeper than simdjson's own depth limit is answered false (the body stays invalid_json).
+inline bool closes_before_end(std::string_view body) noexcept {
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  std::bitset<simdjson::DEFAULT_MAX_DEPTH> is_object;  // the kind of each open container
+  std::size_t i = 0;
+  while (i < body.size() && space(body[i])) ++i;
+  if (i == body.size() || (body[i] != '{' && body[i] != '[')) return false;
+  std::size_t depth = 0;
+  for (; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '"') {
+      for (++i; i < body.size() && body[i] != '"'; ++i) {
+        if (body[i] == '\\') ++i;
+      }
+      if (i >= body.size()) return false;
+    } else if (c == '{' || c == '[') {
+      if (depth == is_object.size()) return false;
+      is_object[depth++] = c == '{';
+    } else if (c == '}' || c == ']') {
+      if (depth == 0 || is_object[depth - 1] != (c == '}')) return false;
+      if (--depth > 0) continue;
+      for (++i; i < body.size(); ++i) {
+        if (!space(body[i])) return true;
+      }
+      return false;
+    }
+  }
+  return false;
+}
+
+// Appends "/key" to a JSON Pointer (RFC 6901: '~' is written "~0", '/' is written "~1").
+inline void append_pointer_segment(std::string& pointer, std::string_view key) {
+  pointer += '/';
+  for (char c : key) {
+    if (c == '~') {
+      pointer += "~0";
+    } else if (c == '/') {
+      pointer += "~1";
+    } else {
+      pointer += c;
+    }
+  }
+}
+
+// Writes "/index" into `out` (24 bytes) and returns its length. snprintf, not "/" + to_string: GCC 12 raises a
+// false -Wrestrict on that at -O3 C++20.
+inline std::size_t pointer_segment(char (&out)[24], std::size_t index) noexcept {
+  const int n = std::snprintf(out, sizeof out, "/%zu", index);
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+// Errors, scalar reads and validation over one document. The decoder (decoder.hpp) adds the schema on top.
+class validator {
+ public:
+  validator(od::document& doc, std::string_view body, error_state& err, std::size_t max_depth) noexcept
+      : doc_(doc), body_(body), err_(err), max_depth_(max_depth) {}
+
+  // --- errors --------------------------------------------------------------------------------------------------
+  error_code fail(error_code code, std::string_view message) {
+    err_.code = code;
+    err_.message.assign(message);
+    err_.path.clear();
+    return code;
+  }
+
+  error_code fail(simdjson::error_code e, std::string_view expected = {}) {
+    const error_code code = from_simdjson(e);
+    if (code == error_code::wrong_type && !expected.empty()) return fail(code, expected);
+    return fail(code, simdjson::error_message(e));
+  }
+
+  // Prefixes the error path with one object member while unwinding.
+  error_code at(std::string_view key) {
+    std::string segment;
+    append_pointer_segment(segment, key);
+    err_.path.insert(0, segment);
+    return err_.code;
+  }
+
+  error_code at(std::size_t index) {
+    char segment[24];
+    const std::size_t n = pointer_segment(segment, index);
+    err_.path.insert(0, segment, n);
+    return err_.code;
+  }
+
+  // --- scalars ---------------------------------------------------------------------------------------------------
+  error_code read(od::value& v, std::string_view& out) {
+    if (auto e = v.get_string().get(out)) return fail(e, "expected a string");
+    return error_code::none;
+  }
+
+  error_code read(od::value& v, std::int64_t& out) {
+    if (auto e = v.get_int64().get(out)) {
+      return fail(e == simdjson::NUMBER_ERROR ? simdjson::INCORRECT_TYPE : e, "expected an integer");
+    }
+    return error_code::none;
+  }
+
+  error_code read(od::value& v, double& out) {
+    if (auto e = v.get_double().get(out)) return fail(e, "expected a number");
+    return error_code::none;
+  }
+
+  error_code read(od::value& v, bool& out) {
+    if (auto e = v.get_bool().get(out)) return fail(e, "expected a boolean");
+    return error_code::none;
+  }
+
+  error_code read(od::value& v, timestamp& out) {
+    std::string_view s;
+    if (auto e = v.get_string().get(s)) return fail(e, "expected a timestamp string");
+    out = timestamp(s);
+    return error_code::none;
+  }
+
+  // An identifier the platform may send as a string or a number (not null): a number is kept as its digits.
+  error_code read_id(od::value& v, std::string_view& out) {
+    od::json_type t{};
+    if (auto e = v.type().get(t)) return fail(e);
+    if (t == od::json_type::number) {
+      std::string_view token = v.raw_json_token();
+      std::int64_t ignored = 0;
+      if (auto e = v.get_int64().get(ignored)) return fail(e, "expected a string or an integer");
+      while (!token.empty() && is_space(token.back())) token.remove_suffix(1);
+      out = token;
+      return error_code::none;
+    }
+    if (auto e = v.get_string().get(out)) return fail(e, "expected a string or an integer");
+    return error_code::none;
+  }
+
+  // Consumes a JSON null if that is what `v` holds.
+  error_code read_null(od::value& v, bool& is_null) {
+    od::json_type t{};
+    if (auto e = v.type().get(t)) return fail(e);
+    is_null = false;
+    if (t != od::json_type::null) return error_code::none;
+    // The token starts with 'n': failing to read it as null means it is malformed (simdjson 3 says INCORRECT_TYPE).
+    if (auto e = v.is_null().get(is_null)) return fail(e == simdjson::INCORRECT_TYPE ? simdjson::N_ATOM_ERROR : e);
+    if (!is_null) return fail(error_code::invalid_json, "malformed null");
+    return error_code::none;
+  }
+
+  // --- free-form values ------------------------------------------------------------------------------------------
+  // Validates any value (and its depth) and returns its exact text.
+  error_code read(od::value& v, raw_json& out, std::size_t depth) {
+    const std::string_view token = v.raw_json_token();
+    if (auto err = walk(v, depth); err != error_code::none) return err;
+    out = raw_json(span_to_here(token.data()));
+    return error_code::none;
+  }
+
+  // Validates a value the SDK does not model, without keeping it.
+  error_code walk(od::value& v, std::size_t depth) {
+    if (depth > max_depth_) return fail(error_code::nesting_too_deep, "nested deeper than the parser's max_depth");
+    od::json_type t{};
+    if (auto e = v.type().get(t)) return fail(e);
+    switch (t) {
+      case od::json_type::object: {
+        od::object obj;
+        if (auto e = v.get_object().get(obj)) return fail(e);
+        for (auto field_result : obj) {
+          if (auto e = field_result.error()) return fail(e);
+          od::field& field = field_result.value_unsafe();
+          if (auto err = walk_member(field, depth + 1); err != error_code::none) return err;
+        }
+        return error_code::none;
+      }
+      case od::json_type::array: {
+        od::array arr;
+        if (auto e = v.get_array().get(arr)) return fail(e);
+        std::size_t index = 0;
+        for (auto element : arr) {
+          if (auto e = element.error()) return fail(e);
+          od::value& value = element.value_unsafe();
+          if (auto err = walk(value, depth + 1); err != error_code::none) return at(index);
+          ++index;
+        }
+        return error_code::none;
+      }
+      case od::json_type::string: {
+        std::string_view s;
+        return read(v, s);
+      }
+      case od::json_type::number: {
+        double d = 0;
+        if (auto e = v.get_double().get(d)) return fail(e == simdjson::INCORRECT_TYPE ? simdjson::NUMBER_ERROR : e);
+        return error_code::none;
+      }
+      case od::json_type::boolean: {
+        bool b = false;
+        if (v.get_bool().get(b) != simdjson::SUCCESS) return fail(simdjson::TAPE_ERROR);
+        return error_code::none;
+      }
+      case od::json_type::null: {
+        bool null = false;
+        return read_null(v, null);
+      }
+      default:  // simdjson 4 adds json_type::unknown
+        return fail(error_code::invalid_json, "unrecognised JSON value");
+    }
+  }
+
+  // --- the document ---------------------------------------------------------------------------------------------
+  // Validates the whole document from the start, without decoding it.
+  error_code validate_document() {
+    doc_.rewind();
+    od::object root;
+    if (auto e = doc_.get_object().get(root)) {
+      if (e != simdjson::INCORRECT_TYPE) return fail_root(e);
+      return validate_non_object_root();
+    }
+    for (auto field_result : root) {
+      if (auto e = field_result.error()) return fail(e);
+      od::field& field = field_result.value_unsafe();
+      if (auto err = walk_member(field, 1); err != error_code::none) return err;
+    }
+    return expect_end();
+  }
+
+  static constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+  // A body whose top level is not an object is not an event; if it is not even JSON, say that instead.
+  error_code validate_non_object_root() {
+    doc_.rewind();  // get_object() consumed nothing of a non-object: start again at the root
+    od::json_type t{};
+    if (auto e = doc_.type().get(t)) return fail(e);
+    simdjson::error_code e = simdjson::SUCCESS;
+    switch (t) {
+      case od::json_type::array: {
+        od::array arr;
+        if ((e = doc_.get_array().get(arr))) break;
+        std::size_t index = 0;
+        for (auto element : arr) {
+          if ((e = element.error())) break;
+          od::value& item = element.value_unsafe();
+          if (auto err = walk(item, 1); err != error_code::none) return at(index);
+          ++index;
+        }
+        break;
+      }
+      case od::json_type::string: {
+        std::string_view s;
+        e = doc_.get_string().get(s);
+        break;
+      }
+      case od::json_type::number: {
+        double d = 0;
+        e = doc_.get_double().get(d);
+        break;
+      }
+      case od::json_type::boolean: {
+        bool b = false;
+        e = doc_.get_bool().get(b);
+        break;
+      }
+      case od::json_type::null: {
+        bool null = false;
+        e = doc_.is_null().get(null);
+        if (!e && !null) e = simdjson::N_ATOM_ERROR;
+        break;
+      }
+      default: e = simdjson::TAPE_ERROR;
+    }
+    if (e) return fail_root(e == simdjson::INCORRECT_TYPE ? simdjson::TAPE_ERROR : e);
+    return expect_end();
+  }
+
+  // An error opening the root value.
+  error_code fail_root(simdjson::error_code e) {
+    if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT && closes_before_end(body_)) {
+      return fail(error_code::trailing_content, "unexpected content after the JSON document");
+    }
+    return fail(e);
+  }
+
+  // Known names contain no escapes, so only other keys can hide an invalid one (`"\u00"`, a lone surrogate):
+  // those are unescaped once to validate them. Comparing raw keys alone would accept them.
+  // `key` is set to the key as written, for error paths: unescaping consumes the field's key (field::key() is null
+  // afterwards, and reading it crashed on `{"a\\"b": {"c": 1,}}`).
+  // Validates a member the SDK does not model: its key's escapes, then its value; errors point at the member.
+  error_code walk_member(od::field& field, std::size_t depth) {
+    std::string_view key;  // taken before check_key() consumes the field's key
+    if (auto err = check_key(field, key); err != error_code::none) return err;
+    od::value& value = field.value();
+    if (auto err = walk(value, depth); err != error_code::none) return at(key);
+    return error_code::none;
+  }
+
+  // After the root value: anything but whitespace is trailing content.
+  error_code expect_end() {
+    const char* trailing = nullptr;
+    if (!doc_.current_location().get(trailing)) {
+      return fail(error_code::trailing_content, "unexpected content after the JSON document");
+    }
+    return error_code::none;
+  }
+
+  error_code check_key(od::field& field, std::string_view& key) {
+    bool has_escape = false;
+    key = key_text(field.key(), &has_escape);
+    if (!has_escape) return error_code::none;
+    std::string_view unescaped;
+    if (auto e = field.unescaped_key().get(unescaped)) return fail(e);
+    return error_code::none;
+  }
+
+  // The text from `begin` to the current position, without the whitespace before the next token.
+  std::string_view span_to_here(const char* begin) noexcept {
+    const char* end = nullptr;
+    // Fails only when the braces do not balance; the body is rejected later, so an empty view is enough.
+    if (doc_.current_location().get(end)) return std::string_view(begin, 0);
+    while (end > begin && is_space(end[-1])) --end;
+    return std::string_view(begin, static_cast<std::size_t>(end - begin));
+  }
+
+  od::document& doc_;
+  std::string_view body_;
+  error_state& err_;
+  std::size_t max_depth_;
+};
+
+}  // namespace qurable::webhooks::detail

@@ -1,0 +1,55 @@
+#pragma once
+// The event types the SDK models, as one list: `event` storage, get_if, dispatch and the decoder's switch on the
+// type all follow from it. Adding an event type: its struct with `type_name`, its schema<T>, one entry here, and
+// one enumerator in event_type (same position).
+
+#include <cstddef>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+
+#include "coupon_events.hpp"
+#include "member_created.hpp"
+#include "schema.hpp"
+
+namespace qurable::webhooks {
+
+using known_events = type_list<member_created, coupon_code_assigned, coupon_code_used>;
+
+namespace detail {
+
+// The position of T in a type_list, or List::size when it is not in it.
+template <class T, class List>
+struct index_in;
+template <class T, class... Ts>
+struct index_in<T, type_list<Ts...>> {
+  static constexpr std::size_t value = [] {
+    constexpr bool same[] = {std::is_same_v<T, Ts>..., false};
+    std::size_t i = 0;
+    while (i < sizeof...(Ts) && !same[i]) ++i;
+    return i;
+  }();
+};
+
+template <class List>
+struct type_names;
+template <class... Ts>
+struct type_names<type_list<Ts...>> {
+  static constexpr std::string_view value[] = {Ts::type_name...};
+};
+
+// The I-th type of a type_list.
+template <std::size_t I, class List>
+struct type_at;
+template <std::size_t I, class... Ts>
+struct type_at<I, type_list<Ts...>> {
+  using type = std::tuple_element_t<I, std::tuple<Ts...>>;
+};
+
+}  // namespace detail
+
+// Whether T is one of the known event types.
+template <class T>
+constexpr bool is_known_event = detail::index_in<T, known_events>::value < known_events::size;
+
+}  // namespace qurable::webhooks

@@ -156,7 +156,7 @@ TEST_CASE("observer_slot: forwards every kind of event", "[observe]") {
   slot.request(&r);
   slot.dead_letter({});
   slot.duplicate({"member-created", "ev_1"});
-  slot.drift({"member-created", "/event/x", "string", "number"});
+  slot.drift({"member-created", "/event/x", qw::json_kind::string, "number", {}});
   slot.store_error({"reserve", "connection refused"});
   slot.queue_depth(7, 64);
   CHECK(seen.requests == 1);
@@ -224,7 +224,7 @@ TEST_CASE("json_log: one exact line per request, valid JSON", "[observe][json_lo
   early.message = "only POST is allowed";
   slot.request(&early);
 
-  slot.drift({"coupon-code-used", "/event/x", "string", "number"});
+  slot.drift({"coupon-code-used", "/event/x", qw::json_kind::string, "number", {}});
   slot.store_error({"reserve", "connection refused"});
   slot.dead_letter({});  // no line: the request's line says it already
   slot.duplicate({});

@@ -187,12 +187,13 @@ TEST_CASE("prometheus: drift series are bounded", "[prometheus]") {
   qw::prometheus_observer_options options;
   options.max_drift_series = 2;
   qw::prometheus_observer metrics(registry, options);
-  metrics.on_drift({"member-created", "/event/a", "string", "number"});
-  metrics.on_drift({"member-created", "/event/a", "string", "number"});
-  metrics.on_drift({"coupon-code-used", "/event/b", "string", "null"});
-  metrics.on_drift({"coupon-code-used", "/event/c", "string", "null"});  // over the cap
-  metrics.on_drift({"member-created", "/event/d", "string", "null"});    // over the cap
-  metrics.on_drift({"member-created", "/event/a", "string", "number"});  // existing series still counted
+  metrics.on_drift({"member-created", "/event/a", qw::json_kind::string, "number", {}});
+  metrics.on_drift({"member-created", "/event/a", qw::json_kind::string, "number", {}});
+  metrics.on_drift({"coupon-code-used", "/event/b", qw::json_kind::string, "null", {}});
+  metrics.on_drift({"coupon-code-used", "/event/c", qw::json_kind::string, "null", {}});  // over the cap
+  metrics.on_drift({"member-created", "/event/d", qw::json_kind::string, "null", {}});    // over the cap
+  metrics.on_drift(
+      {"member-created", "/event/a", qw::json_kind::string, "number", {}});  // existing series still counted
 
   const auto x = scrape_registry(registry);
   const std::string d = "qurable_webhooks_drift_total";

@@ -105,7 +105,8 @@ inline void format_json_log_strings(std::string& out, std::string_view log,
 
 inline void format_json_log_line(std::string& out, const drift_record& r) {
   detail::format_json_log_strings(
-      out, "drift", {{"event_type", r.event_type}, {"path", r.path}, {"expected", r.expected}, {"found", r.found}});
+      out, "drift",
+      {{"event_type", r.event_type}, {"path", r.path}, {"expected", to_string(r.expected)}, {"found", r.found}});
 }
 
 inline void format_json_log_line(std::string& out, const store_error_record& r) {

@@ -26,6 +26,7 @@
 
 #include "../core/outcome.hpp"
 #include "../error.hpp"
+#include "../events/drift.hpp"
 
 namespace qurable::webhooks {
 
@@ -106,14 +107,8 @@ struct duplicate_record {
   std::string_view loyalty_event_key;
 };
 
-// Schema drift: a member of a known event whose JSON differs from the documented schema without making the event
-// unusable (an unexpected kind where the SDK tolerates it, an unknown member). `path` is its JSON Pointer.
-struct drift_record {
-  std::string_view event_type;
-  std::string_view path;
-  std::string_view expected;  // what the schema documents, e.g. "string"
-  std::string_view found;     // what arrived, e.g. "number" or "unknown member"
-};
+// Schema drift is reported with the parser's own drift_record (events/drift.hpp): event type, JSON Pointer, the
+// expected json_kind and the JSON type found.
 
 // The idempotency store could not answer or record (the request is answered 503, or processed but not recorded).
 struct store_error_record {

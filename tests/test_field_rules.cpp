@@ -320,7 +320,8 @@ TEST_CASE("a free-form field accepts any JSON value and keeps its exact text", "
 
 TEST_CASE("a malformed token in a documented field is invalid_json (400), not wrong_type", "[rules]") {
   qw::parser parser;
-  const std::string_view tokens[] = {"tru", "nul", "fals", "01", "-", "1.2.3", "+1", "0x10", "1e400", "Infinity"};
+  // (1e400 is valid JSON beyond a double: drift, see test_bad_input.cpp.)
+  const std::string_view tokens[] = {"tru", "nul", "fals", "01", "-", "1.2.3", "+1", "0x10", "Infinity"};
   std::size_t checked = 0;
   for (const example& ex : examples()) {
     for (const field_rule& rule : ex.rules) {

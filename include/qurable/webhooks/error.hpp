@@ -26,6 +26,8 @@ enum class error_code : std::uint8_t {
   // After parsing.
   handler_failed,  // the integrator's handler returned a failure or threw
   internal,        // out of memory or an unexpected simdjson error
+  // Added later (codes keep their values): the body as JSON.
+  duplicate_key,  // a member the SDK models appears twice in one object (JSON leaves it to parsers: ambiguous)
 };
 
 // The snake_case name of the code, e.g. "wrong_type".
@@ -46,6 +48,7 @@ constexpr std::string_view to_string(error_code code) noexcept {
     case error_code::invalid_timestamp: return "invalid_timestamp";
     case error_code::handler_failed: return "handler_failed";
     case error_code::internal: return "internal";
+    case error_code::duplicate_key: return "duplicate_key";
   }
   return "unknown";
 }

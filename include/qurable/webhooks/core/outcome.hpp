@@ -52,7 +52,8 @@ constexpr int http_status_for(error_code code) noexcept {
     case error_code::invalid_utf8:
     case error_code::invalid_json:
     case error_code::trailing_content:
-    case error_code::nesting_too_deep: return 400;
+    case error_code::nesting_too_deep:
+    case error_code::duplicate_key: return 400;
     case error_code::not_an_object:
     case error_code::missing_event:
     case error_code::missing_event_type:

@@ -162,6 +162,13 @@ class parser {
     if (size > options_.max_body_size) {
       return reject(result, error_code::body_too_large, "the body is larger than max_body_size");
     }
+    // A UTF-8 byte order mark is skipped in place (simdjson 3.0.1 does not skip it; 3.6 does).
+    if (size >= 3 && static_cast<unsigned char>(data[0]) == 0xEF && static_cast<unsigned char>(data[1]) == 0xBB &&
+        static_cast<unsigned char>(data[2]) == 0xBF) {
+      data += 3;
+      size -= 3;
+      capacity = capacity >= 3 ? capacity - 3 : 0;
+    }
     if (is_blank(data, size)) return reject(result, error_code::empty_body, "the body is empty");
     const char* input = data;
     // Checked here because simdjson 3.0.1 accepts a capacity smaller than the length (simdjson issue 2120).

@@ -205,9 +205,9 @@ class decoder : public validator {
     if (!other_type || strict_ || (Rules & rule::routing) != 0) return fail(e, message);
     od::json_type t{};
     if (auto e2 = v.type().get(t)) return fail(e2);
-    const char* begin = v.raw_json_token().data();
+    const std::string_view token = v.raw_json_token();
     if (auto err = walk(v, depth); err != error_code::none) return err;
-    record_drift(expected, t, raw_json(span_to_here(begin)), depth);
+    record_drift(expected, t, raw_json(value_text(token)), depth);
     drifted_ = true;
     return error_code::none;
   }
@@ -316,12 +316,24 @@ class decoder : public validator {
     for (auto field_result : obj) {
       if (auto e = field_result.error()) return fail(e);
       od::field& field = field_result.value_unsafe();
-      const int index = match_key(field.key(), names, next);
+      int index = match_key(field.key(), names, next);
       if (index < 0) {
-        if (auto err = walk_member(field, depth + 1); err != error_code::none) return err;
-        continue;
+        // Raw keys are compared first; only a key with an escape is unescaped, then compared (`"event\u0054ype"`).
+        std::string_view key;
+        bool escaped = false;
+        if (auto err = unescaped_key(field, key, escaped); err != error_code::none) return err;
+        if (escaped) index = find_name(names, key);
+        if (index < 0) {
+          od::value& value = field.value();
+          if (auto err = walk(value, depth + 1); err != error_code::none) return at(key);
+          continue;
+        }
       }
       od::value& value = field.value();
+      if ((seen & (std::uint64_t{1} << index)) != 0) {
+        fail(error_code::duplicate_key, "a member appears twice in one object");
+        return at(names[index]);
+      }
       seen |= std::uint64_t{1} << index;
       set_frame(depth + 1, names[index]);
       if (auto err = on_field(index, value); err != error_code::none) return at(names[index]);
@@ -336,6 +348,14 @@ class decoder : public validator {
       }
     }
     return error_code::none;
+  }
+
+  template <std::size_t N>
+  static int find_name(const std::array<std::string_view, N>& names, std::string_view key) noexcept {
+    for (std::size_t i = 0; i < N; ++i) {
+      if (names[i] == key) return static_cast<int>(i);
+    }
+    return -1;
   }
 
   // --- arrays ----------------------------------------------------------------------------------------------------
@@ -380,14 +400,25 @@ class decoder : public validator {
     for (auto field_result : root) {
       if (auto e = field_result.error()) return fail(e);
       od::field& field = field_result.value_unsafe();
-      if (!have_event && key_is(field.key(), "event")) {
-        have_event = true;
-        set_frame(1, std::string_view("event"));
-        od::value& value = field.value();
-        if (auto err = decode_event(value, storage, out); err != error_code::none) return at("event");
+      bool is_event = key_is(field.key(), "event");
+      std::string_view key = "event";
+      if (!is_event) {
+        bool escaped = false;
+        if (auto err = unescaped_key(field, key, escaped); err != error_code::none) return err;
+        is_event = escaped && key == "event";
+      }
+      od::value& value = field.value();
+      if (!is_event) {
+        if (auto err = walk(value, 1); err != error_code::none) return at(key);
         continue;
       }
-      if (auto err = walk_member(field, 1); err != error_code::none) return err;
+      if (have_event) {
+        fail(error_code::duplicate_key, "a member appears twice in one object");
+        return at("event");
+      }
+      have_event = true;
+      set_frame(1, std::string_view("event"));
+      if (auto err = decode_event(value, storage, out); err != error_code::none) return at("event");
     }
     if (auto err = expect_end(); err != error_code::none) return err;
     if (!have_event) return fail(error_code::missing_event, "the body has no \"event\" object");
@@ -407,7 +438,12 @@ class decoder : public validator {
     {
       od::value type_value;
       auto e = obj.find_field_unordered(type_member).get(type_value);
-      if (e == simdjson::NO_SUCH_FIELD) return fail(error_code::missing_event_type, "\"eventType\" is missing");
+      if (e == simdjson::NO_SUCH_FIELD) {
+        // Maybe written with escapes: look again, unescaping the keys that have one (error path, rare).
+        if (auto e2 = obj.reset().error()) return fail(e2);
+        e = find_escaped(obj, type_member, type_value);
+        if (e == simdjson::NO_SUCH_FIELD) return fail(error_code::missing_event_type, "\"eventType\" is missing");
+      }
       if (e) return fail(e);
       if (auto e2 = type_value.get_string().get(type_name)) {
         if (e2 == simdjson::INCORRECT_TYPE) {
@@ -422,6 +458,24 @@ class decoder : public validator {
     }
     out.type = to_event_type(type_name);
     return decode_known(obj, storage, type_name, out, std::make_index_sequence<known_events::size>{});
+  }
+
+  // Finds the member whose unescaped key is `name` among those written with an escape.
+  static simdjson::error_code find_escaped(od::object& obj, std::string_view name, od::value& out) {
+    for (auto field_result : obj) {
+      if (auto e = field_result.error()) return e;
+      od::field& field = field_result.value_unsafe();
+      bool escaped = false;
+      key_text(field.key(), &escaped);
+      if (!escaped) continue;
+      std::string_view key;
+      if (auto e = field.unescaped_key().get(key)) return e;
+      if (key == name) {
+        out = field.value();
+        return simdjson::SUCCESS;
+      }
+    }
+    return simdjson::NO_SUCH_FIELD;
   }
 
   template <std::size_t... I>

@@ -121,6 +121,36 @@ inline bool closes_before_end(std::string_view body) noexcept {
   return false;
 }
 
+// The length of the JSON number at the start of `token` (RFC 8259 grammar), or 0 when it is not one. Used for
+// numbers simdjson cannot represent as a double (1e400): valid JSON, so they do not reject an event where the SDK
+// does not need their value.
+inline std::size_t json_number_length(std::string_view token) noexcept {
+  std::size_t i = 0;
+  const auto digit = [&](std::size_t at) { return at < token.size() && token[at] >= '0' && token[at] <= '9'; };
+  if (i < token.size() && token[i] == '-') ++i;
+  if (!digit(i)) return 0;
+  if (token[i] == '0') {
+    ++i;
+  } else {
+    while (digit(i)) ++i;
+  }
+  if (i < token.size() && token[i] == '.') {
+    if (!digit(++i)) return 0;
+    while (digit(i)) ++i;
+  }
+  if (i < token.size() && (token[i] == 'e' || token[i] == 'E')) {
+    ++i;
+    if (i < token.size() && (token[i] == '+' || token[i] == '-')) ++i;
+    if (!digit(i)) return 0;
+    while (digit(i)) ++i;
+  }
+  if (i < token.size()) {
+    const char c = token[i];
+    if (c != ',' && c != '}' && c != ']' && c != ' ' && c != '\t' && c != '\n' && c != '\r') return 0;
+  }
+  return i;
+}
+
 // Appends "/key" to a JSON Pointer (RFC 6901: '~' is written "~0", '/' is written "~1").
 inline void append_pointer_segment(std::string& pointer, std::string_view key) {
   pointer += '/';
@@ -240,8 +270,16 @@ class validator {
   error_code read(od::value& v, raw_json& out, std::size_t depth) {
     const std::string_view token = v.raw_json_token();
     if (auto err = walk(v, depth); err != error_code::none) return err;
-    out = raw_json(span_to_here(token.data()));
+    out = raw_json(value_text(token));
     return error_code::none;
+  }
+
+  // The text of the value whose token is `token`, once it has been walked: up to the current position, or the
+  // number itself when walk() left a number beyond a double unread.
+  std::string_view value_text(std::string_view token) noexcept {
+    std::string_view text = span_to_here(token.data());
+    if (text.empty()) text = token.substr(0, json_number_length(token));
+    return text;
   }
 
   // Validates a value the SDK does not model, without keeping it.
@@ -278,8 +316,10 @@ class validator {
       }
       case od::json_type::number: {
         double d = 0;
-        if (auto e = v.get_double().get(d)) return fail(e == simdjson::INCORRECT_TYPE ? simdjson::NUMBER_ERROR : e);
-        return error_code::none;
+        const simdjson::error_code e = v.get_double().get(d);
+        // Beyond a double but valid JSON: left unread (On-Demand steps over it), not an error.
+        if (e == simdjson::SUCCESS || json_number_length(v.raw_json_token()) != 0) return error_code::none;
+        return fail(e == simdjson::INCORRECT_TYPE ? simdjson::NUMBER_ERROR : e);
       }
       case od::json_type::boolean: {
         bool b = false;
@@ -368,16 +408,24 @@ class validator {
     return fail(e);
   }
 
-  // Known names contain no escapes, so only other keys can hide an invalid one (`"\u00"`, a lone surrogate):
-  // those are unescaped once to validate them. Comparing raw keys alone would accept them.
-  // `key` is set to the key as written, for error paths: unescaping consumes the field's key (field::key() is null
-  // afterwards, and reading it crashed on `{"a\\"b": {"c": 1,}}`).
   // Validates a member the SDK does not model: its key's escapes, then its value; errors point at the member.
   error_code walk_member(od::field& field, std::size_t depth) {
-    std::string_view key;  // taken before check_key() consumes the field's key
-    if (auto err = check_key(field, key); err != error_code::none) return err;
+    std::string_view key;
+    bool escaped = false;
+    if (auto err = unescaped_key(field, key, escaped); err != error_code::none) return err;
     od::value& value = field.value();
     if (auto err = walk(value, depth); err != error_code::none) return at(key);
+    return error_code::none;
+  }
+
+  // The key of a member as JSON Pointers name it: unescaped when it contains a backslash (which validates its
+  // escapes: `"\u00"` or a lone surrogate is invalid JSON), else as written. Only keys no raw comparison matched
+  // get here, so the unescaping is a slow path. Consumes the field's key: field::key() must not be read afterwards
+  // (it crashed on `{"a\\"b": {"c": 1,}}`).
+  error_code unescaped_key(od::field& field, std::string_view& key, bool& escaped) {
+    key = key_text(field.key(), &escaped);
+    if (!escaped) return error_code::none;
+    if (auto e = field.unescaped_key().get(key)) return fail(e);
     return error_code::none;
   }
 
@@ -387,15 +435,6 @@ class validator {
     if (!doc_.current_location().get(trailing)) {
       return fail(error_code::trailing_content, "unexpected content after the JSON document");
     }
-    return error_code::none;
-  }
-
-  error_code check_key(od::field& field, std::string_view& key) {
-    bool has_escape = false;
-    key = key_text(field.key(), &has_escape);
-    if (!has_escape) return error_code::none;
-    std::string_view unescaped;
-    if (auto e = field.unescaped_key().get(unescaped)) return fail(e);
     return error_code::none;
   }
 

@@ -1,6 +1,7 @@
 # Compile-failure tests: visitors the SDK must reject at compile time (tests/compile_fail/visitor.cpp). Each case
 # is an object library left out of `all`; its test builds it and passes when the build fails with the expected
-# static_assert text. Case 0, a correct visitor, must build. About 3 s per case.
+# static_assert text. Case 0, a correct visitor, must build. About 3 s per case. The cases build in this build tree,
+# so they hold a resource lock: two `cmake --build` runs in one tree at once could race.
 set(_qw_cf_cases
   "0|"  # the control: a correct visitor builds
   "1|an operator\\(\\) is not const. Fix: declare it `const`"
@@ -18,9 +19,10 @@ foreach(_qw_cf IN LISTS _qw_cf_cases)
   add_test(NAME compile_fail.visitor.${_qw_case}
     COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target ${_qw_target})
   if(_qw_case EQUAL 0)
-    set_tests_properties(compile_fail.visitor.${_qw_case} PROPERTIES LABELS compile_fail TIMEOUT 120)
+    set_tests_properties(compile_fail.visitor.${_qw_case} PROPERTIES LABELS compile_fail TIMEOUT 120
+      RESOURCE_LOCK qurable_build_tree)
   else()
     set_tests_properties(compile_fail.visitor.${_qw_case} PROPERTIES
-      LABELS compile_fail TIMEOUT 120 PASS_REGULAR_EXPRESSION "${_qw_expect}")
+      LABELS compile_fail TIMEOUT 120 PASS_REGULAR_EXPRESSION "${_qw_expect}" RESOURCE_LOCK qurable_build_tree)
   endif()
 endforeach()

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
 
   mg_init_library(0);
   const std::string ports = "127.0.0.1:" + std::string(argc > 1 ? argv[1] : "0");
-  const char* config[] = {"listening_ports",       ports.c_str(), "num_threads", "8",
+  const char* config[] = {"listening_ports",       ports.c_str(), "num_threads", "32",
                           "enable_keep_alive",     "yes",         "tcp_nodelay", "1",
                           "keep_alive_timeout_ms", "5000",        nullptr};
   mg_callbacks callbacks{};

@@ -301,7 +301,7 @@ struct options {
   int port = 8080;
   std::string path = "/webhooks";
   std::size_t max_body_bytes = qw::parser_options{}.max_body_size;
-  int threads = 8;
+  int threads = 32;
   int request_timeout_s = 10;
   int idle_timeout_s = 5;
   std::vector<std::string> fail_once;
@@ -316,7 +316,7 @@ void usage(std::FILE* to) {
       "  --host HOST        address to listen on (default 127.0.0.1)\n"
       "  --port PORT        port to listen on; 0 picks a free one (default 8080)\n"
       "  --path PATH        the endpoint's path (default /webhooks)\n"
-      "  --threads N        civetweb worker threads, and so requests handled at once (default 8)\n"
+      "  --threads N        civetweb worker threads, and so requests handled at once (default 32)\n"
       "  --max-body-bytes N largest body accepted, in bytes (default 1048576); larger is answered 413\n"
       "  --request-timeout-s S  deadline for a request: half for its headers, half for its body (default 10)\n"
       "  --idle-timeout-s S     how long an idle keep-alive connection is kept (default 5)\n"

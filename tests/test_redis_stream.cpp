@@ -332,34 +332,99 @@ TEST_CASE("stream: after a Redis restart the first request and the workers succe
   CHECK(worker.stats().redis_errors == errors);
 }
 
-TEST_CASE("stream worker: a queued effect that fails when it runs fails the commit, and the event is retried",
+TEST_CASE("stream worker: a batch whose effect fails mid-way is dead-lettered at once, never applied twice",
           "[redis][stream]") {
   const qw::redis_stream_options o = stream_for("badeffect");
   qw::redis_stream_receiver receiver(no_auth, {}, o);
   qtest::raw_client raw(server().socket());
   const std::string wrong_type = o.key_prefix + "a-string";
+  const std::string counter = o.key_prefix + "counter";
   raw.run({"SET", wrong_type, "x"});
   REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_fx")).status() == 202);
 
   struct bad_effect_handler {
-    std::string key;
+    std::string key, counter;
     std::atomic<int>* runs;
     void operator()(const qw::event_envelope&) const {
       ++*runs;
+      qw::redis_effects::current().command({"INCR", counter});               // applied
       qw::redis_effects::current().command({"HINCRBY", key, "field", "1"});  // WRONGTYPE: the key is a string
+      qw::redis_effects::current().command({"INCR", counter});               // never runs
     }
   };
   std::atomic<int> runs{0};
-  qw::redis_stream_worker<bad_effect_handler> worker(bad_effect_handler{wrong_type, &runs}, o, fast_worker("w"));
+  qw::redis_worker_options wo = fast_worker("w");
+  std::atomic<int> hooked{0};
+  wo.dead_letter = [&](std::string_view, const qw::outcome& out) {
+    if (out.kind == qw::outcome_kind::handler_failed) ++hooked;
+  };
+  qw::redis_stream_worker<bad_effect_handler> worker(bad_effect_handler{wrong_type, counter, &runs}, o, wo);
   poll_until(worker, [&] { return integer(raw, {"XLEN", o.dead_letter_stream}) == 1; });
-  CHECK(runs == 3);  // max_attempts
+  // Keep polling past visibility_timeout: nothing is retried, so nothing is applied again.
+  const auto until = std::chrono::steady_clock::now() + 3 * wo.visibility_timeout;
+  while (std::chrono::steady_clock::now() < until) (void)worker.poll();
+  CHECK(runs == 1);
+  CHECK(raw.run({"GET", counter}).text == "1");  // the first command stayed applied, once
   CHECK(worker.stats().processed == 0);
+  CHECK(worker.stats().failed == 1);
   CHECK(worker.stats().dead_lettered == 1);
+  CHECK(hooked == 1);
   const std::vector<stream_entry> dead = xrange(o.dead_letter_stream);
   REQUIRE(dead.size() == 1);
-  CHECK(dead[0].fields.at("error").find("a queued Redis effect failed") != std::string::npos);
-  CHECK(raw.run({"GET", o.key_prefix + "ev_fx"}).type == REDIS_REPLY_NIL);  // never recorded as processed
+  CHECK(dead[0].fields.at("error").find("a queued Redis effect failed (command 2, HINCRBY)") != std::string::npos);
+  CHECK(dead[0].fields.at("error").find("WRONGTYPE") != std::string::npos);
+  CHECK(dead[0].fields.at("outcome") == "handler_failed");
+  CHECK(dead[0].fields.at("attempts") == "1");
+  CHECK(dead[0].fields.at("body") == event_body("ev_fx"));
+  // Recorded as processed, so a redelivery is a duplicate; the work stream is empty and nothing is pending.
+  CHECK(raw.run({"GET", o.key_prefix + "member-created:ev_fx"}).text.rfind("done:", 0) == 0);
+  CHECK(integer(raw, {"XLEN", o.stream}) == 0);
+  CHECK(raw.run({"EVAL", "return redis.call('XPENDING', KEYS[1], ARGV[1])[1]", "1", o.stream, o.group}).integer == 0);
   CHECK(raw.run({"GET", wrong_type}).text == "x");
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_fx")).status() == 202);
+  poll_until(worker, [&] { return worker.stats().duplicates == 1; });
+  CHECK(worker.stats().duplicates == 1);
+  CHECK(runs == 1);
+  CHECK(raw.run({"GET", counter}).text == "1");
+}
+
+TEST_CASE("stream worker: a Redis error during the commit is Redis being unavailable, not a handler failure",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("commitredis");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  const std::string counter = o.key_prefix + "counter";
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_nr")).status() == 202);
+
+  // The first run makes every write of Redis fail (NOREPLICAS) between the reserve and the commit.
+  struct refusing_handler {
+    std::string counter;
+    std::string socket;
+    std::atomic<int>* runs;
+    void operator()(const qw::event_envelope&) const {
+      if (++*runs == 1) qtest::raw_client(socket).run({"CONFIG", "SET", "min-replicas-to-write", "1"});
+      qw::redis_effects::current().command({"INCR", counter});
+    }
+  };
+  std::atomic<int> runs{0};
+  qw::redis_worker_options wo = fast_worker("w");
+  wo.max_attempts = 1;  // a failed attempt would dead-letter the event at once  // a commit blamed on the handler would
+                        // dead-letter the event at once
+  qw::redis_stream_worker<refusing_handler> worker(refusing_handler{counter, server().socket(), &runs}, o, wo);
+  // Redis accepts writes again while the worker retries the commit (for up to half of visibility_timeout).
+  std::thread heal([&] {
+    std::this_thread::sleep_for(60ms);
+    qtest::raw_client(server().socket()).run({"CONFIG", "SET", "min-replicas-to-write", "0"});
+  });
+  poll_until(worker, [&] { return worker.stats().processed == 1; });
+  heal.join();
+  CHECK(runs == 1);  // the handler did not run again
+  CHECK(worker.stats().failed == 0);
+  CHECK(worker.stats().redis_errors >= 1);
+  CHECK(worker.stats().processed == 1);
+  CHECK(worker.stats().dead_lettered == 0);
+  CHECK(integer(raw, {"XLEN", o.dead_letter_stream}) == 0);
+  CHECK(raw.run({"GET", counter}).text == "1");
 }
 
 TEST_CASE("redis_effects outside a worker: a batch nobody runs, never a crash", "[stream]") {

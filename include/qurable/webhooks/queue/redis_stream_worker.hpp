@@ -9,9 +9,12 @@
 //      Lua call. Already processed: acknowledged as a duplicate. Reserved by another worker: left pending (retried).
 //   3. dispatch to the visitor. Queued redis_effects (redis_effects.hpp) are collected.
 //   4. success (dispatched or unhandled): ONE Lua call runs the queued effects, marks the key processed and XACKs
-//      (and XDELs) the entry. Failure: the reservation is released and the entry stays pending, to be claimed again
-//      after visibility_timeout; after max_attempts runs it goes to the dead-letter stream and the dead-letter hook,
-//      and is acknowledged.
+//      (and XDELs) the entry. When Redis fails that call (unreachable, or an error of its own such as LOADING,
+//      READONLY, OOM), it is retried for up to half of visibility_timeout: not an attempt, the handler does not run
+//      again. When a queued effect fails (WRONGTYPE...), the same call dead-letters the entry (redis_effects.hpp).
+//      Handler failure: the reservation is released and the entry stays pending, to be claimed again after
+//      visibility_timeout; after max_attempts runs it goes to the dead-letter stream and the dead-letter hook, and
+//      is acknowledged.
 // Entries a dead (SIGKILLed, partitioned) worker left pending are claimed with XAUTOCLAIM once idle for
 // visibility_timeout. The reservation lease is visibility_timeout too: a handler must finish within it, or another
 // worker may run the event again (the late commit then finds the key taken and changes nothing).
@@ -102,18 +105,46 @@ constexpr std::string_view stream_reserve_script =
     "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
     "return {0, redis.call('HINCRBY', KEYS[2], ARGV[3], 1)}";
 
-// KEYS[1] idempotency key, KEYS[2] stream, KEYS[3] attempts hash. ARGV[1] token, ARGV[2] "done:<token>", ARGV[3] TTL
-// ms, ARGV[4] group, ARGV[5] entry id, ARGV[6] "1" to XDEL, ARGV[7...] the effects (count, arguments; repeated).
+// KEYS[1] idempotency key, KEYS[2] stream, KEYS[3] attempts hash, KEYS[4] dead-letter stream. ARGV[1] token,
+// ARGV[2] "done:<token>", ARGV[3] TTL ms, ARGV[4] group, ARGV[5] entry id, ARGV[6] "1" to XDEL, ARGV[7] now (Unix
+// ms), ARGV[8...] the effects (count, arguments; repeated).
 // 1: committed (effects applied now, or by this same token before); 2: someone else committed it (effects dropped);
 // 0: another holder has the key (nothing done, the entry stays pending).
+// {3, n, error}: effect n (1-based) failed with `error`. The effects before it stay applied (Redis has no rollback),
+// so the batch must never run again: in this same script the key is recorded as processed, the entry is copied to
+// the dead-letter stream with the error, acknowledged and deleted. An error of Redis itself on the first effect,
+// before anything was written (OOM, READONLY, NOREPLICAS...), is returned as the script's error instead: nothing was
+// applied, and the caller treats it as Redis being unavailable.
 constexpr std::string_view stream_commit_script =
     "local v = redis.call('GET', KEYS[1]) "
     "local r = 1 "
     "if v == ARGV[1] or not v then "
-    "  local i = 7 "
+    "  local i = 8 "
+    "  local k = 0 "
     "  while i <= #ARGV do "
     "    local n = tonumber(ARGV[i]) "
-    "    redis.call(unpack(ARGV, i + 1, i + n)) "
+    "    k = k + 1 "
+    "    local ok = redis.pcall(unpack(ARGV, i + 1, i + n)) "
+    "    if type(ok) == 'table' and ok.err then "
+    "      local w = string.match(ok.err, '^%u+') "
+    "      if k == 1 and (w == 'OOM' or w == 'READONLY' or w == 'NOREPLICAS' or w == 'MASTERDOWN' or w == 'LOADING' "
+    "          or w == 'BUSY' or w == 'TRYAGAIN' or w == 'CLUSTERDOWN' or w == 'MISCONF') then return ok end "
+    "      redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) "
+    "      local msg = 'a queued Redis effect failed (command ' .. k .. ', ' .. ARGV[i + 1] .. '): ' .. ok.err .. "
+    "        '; the ' .. (k - 1) .. ' command(s) before it were applied and the event is recorded as processed, so '"
+    "        .. 'it is not run again' "
+    "      local e = redis.call('XRANGE', KEYS[2], ARGV[5], ARGV[5]) "
+    "      local f = {} "
+    "      if #e > 0 then f = e[1][2] end "
+    "      local a = redis.call('HGET', KEYS[3], ARGV[5]) or '1' "
+    "      for _, x in ipairs({'source-id', ARGV[5], 'outcome', 'handler_failed', 'error', msg, 'attempts', a, "
+    "          'dead-ms', ARGV[7]}) do f[#f + 1] = x end "
+    "      redis.call('XADD', KEYS[4], '*', unpack(f)) "
+    "      redis.call('XACK', KEYS[2], ARGV[4], ARGV[5]) "
+    "      if ARGV[6] == '1' then redis.call('XDEL', KEYS[2], ARGV[5]) end "
+    "      redis.call('HDEL', KEYS[3], ARGV[5]) "
+    "      return {3, k, msg} "
+    "    end "
     "    i = i + n + 1 "
     "  end "
     "  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) "
@@ -370,7 +401,7 @@ class redis_stream_worker {
       out = detail::from_dispatch(e, dispatch(e, visitor_));
     }
     if (out.kind != outcome_kind::handler_failed) {
-      const int committed = commit(id, token_text, true);
+      const int committed = commit_retrying(id, token_text);
       if (committed == 1) {
         ++stats_.processed;
         return true;
@@ -383,13 +414,16 @@ class redis_stream_worker {
         ++stats_.busy;  // our lease ran out and another worker holds the event: it will finish it
         return false;
       }
-      if (committed == -2) {  // a queued effect failed when it ran: a handler failure, retried
-        out = detail::make_outcome(outcome_kind::handler_failed, 500, "a queued Redis effect failed: " + commit_error_,
-                                   error_code::handler_failed);
+      if (committed == 3) {  // a queued effect failed: the script dead-lettered the entry (never applied twice)
+        ++stats_.failed;
+        ++stats_.dead_lettered;
+        out = detail::make_outcome(outcome_kind::handler_failed, 500, commit_error_, error_code::handler_failed);
         detail::set_event_ids(out, e);
-      } else {
-        return false;  // Redis failed: the entry stays pending and is processed again; nothing was applied
+        log("redis stream worker: entry ", id, " dead-lettered (handler_failed): " + out.message);
+        if (options_.dead_letter) hook([&] { options_.dead_letter(body_, out); });
+        return true;
       }
+      return false;  // Redis failed (no attempt is counted): the entry stays pending; nothing was applied
     }
     ++stats_.failed;
     if (attempts >= static_cast<long long>(options_.max_attempts)) {
@@ -418,38 +452,55 @@ class redis_stream_worker {
     return status;
   }
 
-  // 1 committed, 2 committed by someone else, 0 held by someone else, -1 Redis failed, -2 an effect failed.
+  // 1 committed, 2 committed by someone else, 0 held by someone else, 3 an effect failed (the script dead-lettered
+  // the entry; commit_error_ says why), -1 Redis failed (an error reply of Redis itself included: nothing applied).
   int commit(std::string_view id, std::string_view token, bool with_effects) {
     done_value_.assign(detail::redis_committed_prefix).append(token.data(), token.size());
+    now_ms_ = std::to_string(detail::unix_ms_now());
     argv_.clear();
     lengths_.clear();
     const auto add = [this](std::string_view a) { add_arg(a); };
     for (std::string_view a :
-         {std::string_view("EVAL"), detail::stream_commit_script, std::string_view("3"), std::string_view(full_key_),
-          std::string_view(stream_.stream), std::string_view(attempts_key_), token, std::string_view(done_value_),
-          std::string_view(ttl_ms_), std::string_view(stream_.group), id,
-          std::string_view(options_.delete_processed ? "1" : "0")}) {
+         {std::string_view("EVAL"), detail::stream_commit_script, std::string_view("4"), std::string_view(full_key_),
+          std::string_view(stream_.stream), std::string_view(attempts_key_),
+          std::string_view(stream_.dead_letter_stream), token, std::string_view(done_value_), std::string_view(ttl_ms_),
+          std::string_view(stream_.group), id, std::string_view(options_.delete_processed ? "1" : "0"),
+          std::string_view(now_ms_)}) {
       add(a);
     }
     if (with_effects) {
       for (const std::string& word : effects_) add(word);
     }
-    bool effect_failed = false;
     const int status = pool_.run(-1, [&](redisContext* c, bool& healthy) {
       const detail::redis_reply_ptr r =
           pool_.command_argv(c, healthy, static_cast<int>(argv_.size()), argv_.data(), lengths_.data());
       if (!r) return -1;
       if (r->type == REDIS_REPLY_INTEGER) return static_cast<int>(r->integer);
-      if (r->type == REDIS_REPLY_ERROR) {
-        commit_error_.assign(detail::reply_text(*r));
-        effect_failed = with_effects && !effects_.empty();
+      if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_INTEGER &&
+          r->element[0]->integer == 3) {
+        commit_error_.assign(detail::reply_text(*r->element[2]));
+        return 3;
       }
       (void)pool_.unexpected(healthy, "EVAL commit", *r);
       return -1;
     });
-    if (status == -1 && effect_failed) return -2;
     if (status == -1) redis_failed("committing an event failed");
     return status;
+  }
+
+  // commit(), and while Redis fails (unreachable, or an error of its own: LOADING, READONLY, OOM, BUSY...) the same
+  // commit again, with backoff, for up to half the lease: the handler ran, so this is not a failed attempt, and the
+  // script is idempotent under our token. Gives up early when stop() is called; the entry is then claimed again
+  // after visibility_timeout and the handler runs again (that run counts as an attempt).
+  int commit_retrying(std::string_view id, std::string_view token) {
+    const auto give_up = std::chrono::steady_clock::now() + options_.visibility_timeout / 2;
+    std::chrono::milliseconds pause(25);
+    for (;;) {
+      const int committed = commit(id, token, true);
+      if (committed != -1 || stopping() || std::chrono::steady_clock::now() + pause >= give_up) return committed;
+      std::this_thread::sleep_for(pause);
+      pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(1));
+    }
   }
 
   void release(std::string_view token) {
@@ -546,6 +597,7 @@ class redis_stream_worker {
   std::string full_key_;
   std::string done_value_;
   std::string commit_error_;
+  std::string now_ms_;
   redis_effects effects_;
   std::vector<const char*> argv_;
   std::vector<std::size_t> lengths_;

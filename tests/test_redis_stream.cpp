@@ -435,6 +435,51 @@ TEST_CASE("stream worker: a Redis error during the commit is Redis being unavail
   CHECK(raw.run({"GET", counter}).text == "1");
 }
 
+TEST_CASE("stream worker: an entry whose key Redis refuses (WRONGTYPE) is dead-lettered after max_attempts deliveries",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("refused");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  raw.run({"HSET", o.key_prefix + "member-created:ev_wt", "a", "b"});  // GET on it: WRONGTYPE
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_wt")).status() == 202);
+  counting_handler::state st;
+  qw::redis_stream_worker<counting_handler> worker(counting_handler{&st}, o, fast_worker("w"));
+  poll_until(worker, [&] { return integer(raw, {"XLEN", o.dead_letter_stream}) == 1; });
+  CHECK(st.runs.empty());  // the handler never ran
+  CHECK(worker.stats().dead_lettered == 1);
+  CHECK(pending_count(raw, o) == 0);
+  const std::vector<stream_entry> dead = xrange(o.dead_letter_stream);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].fields.at("error").find("WRONGTYPE") != std::string::npos);
+  CHECK(dead[0].fields.at("attempts") == "4");                                       // delivered max_attempts + 1 times
+  CHECK(raw.run({"HGET", o.key_prefix + "member-created:ev_wt", "a"}).text == "b");  // untouched
+}
+
+TEST_CASE("stream keys and idempotency keys never meet", "[redis][stream]") {
+  const qw::redis_stream_options defaults;
+  CHECK(defaults.stream.rfind(defaults.key_prefix, 0) == std::string::npos);
+  CHECK(defaults.dead_letter_stream.rfind(defaults.key_prefix, 0) == std::string::npos);
+  CHECK(qw::detail::stream_attempts_key(defaults).rfind(defaults.key_prefix, 0) == std::string::npos);
+
+  // A configuration that lets them meet: the event whose key names the stream is dead-lettered, the stream intact.
+  qw::redis_stream_options o = stream_for("collide");
+  o.key_prefix = o.stream.substr(0, o.stream.size() - std::string_view("stream").size());
+  o.stream = o.key_prefix + "member-created:stream";
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("stream")).status() == 202);
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_ok")).status() == 202);
+  counting_handler::state st;
+  qw::redis_stream_worker<counting_handler> worker(counting_handler{&st}, o, fast_worker("w"));
+  poll_until(worker, [&] { return integer(raw, {"XLEN", o.stream}) == 0; });
+  CHECK(st.runs.count("stream") == 0);
+  CHECK(st.runs["ev_ok"] == 1);
+  CHECK(worker.stats().dead_lettered == 1);
+  const std::vector<stream_entry> dead = xrange(o.dead_letter_stream);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].fields.at("error").find("one of the stream's own keys") != std::string::npos);
+}
+
 TEST_CASE("redis_effects outside a worker: a batch nobody runs, never a crash", "[stream]") {
   CHECK_FALSE(qw::redis_effects::active());
   qw::redis_effects& fx = qw::redis_effects::current();

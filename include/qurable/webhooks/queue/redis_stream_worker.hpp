@@ -370,12 +370,20 @@ class redis_stream_worker {
     const event& e = *parsed;
     const std::string_view key = detail::receiver_core::idempotency_key(e, body_, fallback_key_);
     full_key_.assign(stream_.key_prefix).append(key.data(), key.size());
+    if (full_key_ == stream_.stream || full_key_ == attempts_key_ || full_key_ == stream_.dead_letter_stream) {
+      outcome out = detail::make_outcome(outcome_kind::store_unavailable, 503,
+                                         "the event's idempotency key is one of the stream's own keys (" + full_key_ +
+                                             "): key_prefix must not be a prefix of the stream keys");
+      detail::set_event_ids(out, e);
+      return dead_letter(id, fields, out, 0, 0);
+    }
 
     std::uint64_t token = next_token();
     const auto hex = detail::token_hex(token);
     const std::string_view token_text(hex.data(), hex.size());
     long long attempts = 0;
     const int reserved = reserve(id, token_text, attempts);
+    if (reserved == -3) return reserve_refused(id, fields, e);
     if (reserved < 0) return false;  // Redis failed: the entry stays pending
     if (reserved == 2) {             // processed before: acknowledge it without running anything
       const int acknowledged = commit(id, token_text, /*with_effects=*/false);
@@ -434,7 +442,34 @@ class redis_stream_worker {
     return false;
   }
 
-  // 0 acquired (attempts set), 1 in flight elsewhere, 2 processed, -1 Redis failed.
+  // The reserve script got an error reply about the key itself (e.g. WRONGTYPE: something else lives at that key).
+  // Such an entry would fail the same way forever: once it was delivered more than max_attempts times (XPENDING's
+  // delivery count; the handler never ran) it is dead-lettered. Until then it stays pending. True when finished.
+  bool reserve_refused(std::string_view id, const redisReply& fields, const event& e) {
+    long long deliveries = -1;
+    (void)pool_.run(false, [&](redisContext* c, bool& healthy) {
+      const detail::redis_reply_ptr r =
+          pool_.command(c, healthy, {"XPENDING", stream_.stream, stream_.group, id, id, "1"});
+      if (!r) return false;
+      // [[id, consumer, idle ms, delivery count]]
+      if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
+          r->element[0]->elements == 4 && r->element[0]->element[3]->type == REDIS_REPLY_INTEGER) {
+        deliveries = r->element[0]->element[3]->integer;
+        return true;
+      }
+      return pool_.unexpected(healthy, "XPENDING", *r);
+    });
+    log("redis stream worker: reserving the idempotency key of entry ", id, " failed: " + commit_error_);
+    if (deliveries <= static_cast<long long>(options_.max_attempts)) return false;
+    outcome out = detail::make_outcome(outcome_kind::store_unavailable, 503,
+                                       "the idempotency key could not be reserved after " + std::to_string(deliveries) +
+                                           " deliveries: " + commit_error_);
+    detail::set_event_ids(out, e);
+    return dead_letter(id, fields, out, 0, deliveries);
+  }
+
+  // 0 acquired (attempts set), 1 in flight elsewhere, 2 processed, -1 Redis failed, -3 Redis refused the key (an
+  // error reply that is not about the state of Redis, e.g. WRONGTYPE; commit_error_ has it).
   int reserve(std::string_view id, std::string_view token, long long& attempts) {
     const int status = pool_.run(-1, [&](redisContext* c, bool& healthy) {
       const detail::redis_reply_ptr r = pool_.command(
@@ -445,10 +480,13 @@ class redis_stream_worker {
         attempts = r->element[1]->integer;
         return static_cast<int>(r->element[0]->integer);
       }
+      const bool refused = r->type == REDIS_REPLY_ERROR && !detail::redis_unavailable_error(detail::reply_text(*r));
+      if (refused) commit_error_.assign(detail::reply_text(*r));
       (void)pool_.unexpected(healthy, "EVAL reserve", *r);
-      return -1;
+      return refused ? -3 : -1;
     });
-    if (status < 0) redis_failed("reserving an event failed");
+    if (status == -1) redis_failed("reserving an event failed");
+    if (status == -3) ++stats_.redis_errors;
     return status;
   }
 

@@ -480,6 +480,28 @@ TEST_CASE("stream keys and idempotency keys never meet", "[redis][stream]") {
   CHECK(dead[0].fields.at("error").find("one of the stream's own keys") != std::string::npos);
 }
 
+TEST_CASE("stream worker: a backlog left by a dead worker is claimed in one round, batch after batch",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("backlog");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  for (int i = 0; i < 40; ++i) {
+    REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_b" + std::to_string(i))).status() == 202);
+  }
+  // A worker that read them all and died.
+  raw.run({"XGROUP", "CREATE", o.stream, o.group, "0", "MKSTREAM"});
+  raw.run({"XREADGROUP", "GROUP", o.group, "dead", "COUNT", "100", "STREAMS", o.stream, ">"});
+  REQUIRE(pending_count(raw, o) == 40);
+  qw::redis_worker_options wo = fast_worker("w");
+  wo.batch = 4;
+  counting_handler::state st;
+  qw::redis_stream_worker<counting_handler> worker(counting_handler{&st}, o, wo);
+  std::this_thread::sleep_for(wo.visibility_timeout + 50ms);
+  CHECK(worker.poll() == 40);  // 10 claims of 4 in one round (at most 16 per round)
+  CHECK(pending_count(raw, o) == 0);
+  CHECK(st.runs.size() == 40);
+}
+
 TEST_CASE("redis_effects outside a worker: a batch nobody runs, never a crash", "[stream]") {
   CHECK_FALSE(qw::redis_effects::active());
   qw::redis_effects& fx = qw::redis_effects::current();

@@ -216,15 +216,27 @@ class redis_stream_worker {
   const std::string& consumer() const noexcept { return options_.consumer; }
   const redis_worker_options& options() const noexcept { return options_; }
 
-  // One round: claims entries idle for visibility_timeout (XAUTOCLAIM), else reads new ones (XREADGROUP, waiting
-  // up to `block`), and processes them all. Returns the number of entries finished (acknowledged) in the round.
+  // One round: claims entries idle for visibility_timeout (XAUTOCLAIM, every visibility_timeout / 4), then reads
+  // new ones (XREADGROUP, waiting up to `block`), and processes them all. Returns the number of entries finished
+  // (acknowledged) in the round. Claiming goes on while a claim comes back full or the scan is not complete, up to
+  // max_claim_rounds batches per round; the next round goes on from there at once when entries are left.
   std::size_t poll() noexcept {
+    static constexpr int max_claim_rounds = 16;
     std::size_t finished = 0;
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_claim_) {
       next_claim_ =
           now + std::max<std::chrono::milliseconds>(options_.visibility_timeout / 4, std::chrono::milliseconds(100));
-      finished += read_and_process(true);
+      bool more = false;
+      for (int round = 0; round < max_claim_rounds && !stopping(); ++round) {
+        claimed_ = 0;
+        const std::uint64_t errors = stats_.redis_errors;
+        finished += read_and_process(true);
+        if (stats_.redis_errors != errors) break;  // Redis failed: run() waits before the next round
+        more = claimed_ >= batch_size() || cursor_ != "0-0";
+        if (!more) break;
+      }
+      if (more) next_claim_ = now;  // not done: the next round claims again
     }
     finished += read_and_process(false);
     return finished;
@@ -250,6 +262,8 @@ class redis_stream_worker {
   std::string last_error() const { return pool_.last_error(); }
 
  private:
+  std::size_t batch_size() const noexcept { return options_.batch == 0 ? 1 : options_.batch; }
+
   static redis_connection_options single(redis_connection_options o) {
     o.pool_size = 1;
     return o;
@@ -322,6 +336,7 @@ class redis_stream_worker {
       if (claim) {
         // Keep the XAUTOCLAIM cursor ("0-0" when the scan is complete).
         cursor_.assign(detail::reply_text(*reply->element[0]));
+        claimed_ = entries->elements;
       }
       return finished;
     });
@@ -626,6 +641,7 @@ class redis_stream_worker {
   std::atomic<bool> stopping_{false};
   std::chrono::steady_clock::time_point next_claim_{};
   std::string cursor_ = "0-0";
+  std::size_t claimed_ = 0;  // entries in the last XAUTOCLAIM reply
   redis_worker_stats stats_;
   std::mt19937_64 tokens_;
 

@@ -502,6 +502,44 @@ TEST_CASE("stream worker: a backlog left by a dead worker is claimed in one roun
   CHECK(st.runs.size() == 40);
 }
 
+namespace {
+// How many WAIT commands the server ran (INFO commandstats: "cmdstat_wait:calls=N,...").
+long long wait_calls(qtest::raw_client& raw) {
+  const std::string info = raw.run({"INFO", "commandstats"}).text;
+  const std::size_t at = info.find("cmdstat_wait:calls=");
+  return at == std::string::npos ? 0 : std::stoll(info.substr(at + std::string_view("cmdstat_wait:calls=").size()));
+}
+}  // namespace
+
+TEST_CASE("stream receiver: wait_replicas sends WAIT after the append; fewer replicas than asked: 503",
+          "[redis][stream]") {
+  qtest::raw_client raw(server().socket());
+  {  // Default: no WAIT.
+    const qw::redis_stream_options o = stream_for("nowait");
+    qw::redis_stream_receiver receiver(no_auth, {}, o);
+    const long long before = wait_calls(raw);
+    CHECK(receiver.handle("POST", qwt::json_headers(), event_body("ev_w0")).status() == 202);
+    CHECK(wait_calls(raw) == before);
+  }
+  {  // One replica asked for; the test server is standalone (WAIT answers 0 after the timeout): 503 + Retry-After.
+    qw::redis_stream_options o = stream_for("wait");
+    o.wait_replicas = 1;
+    o.wait_timeout = 50ms;
+    qw::redis_stream_receiver receiver(no_auth, {}, o);
+    const long long before = wait_calls(raw);
+    const auto start = std::chrono::steady_clock::now();
+    const qw::response r = receiver.handle("POST", qwt::json_headers(), event_body("ev_w1"));
+    CHECK(std::chrono::steady_clock::now() - start >= 50ms);  // it waited for the replicas
+    CHECK(r.status() == 503);
+    CHECK(r.outcome().kind == qw::outcome_kind::store_unavailable);
+    bool retry_after = false;
+    for (const qw::http_header& h : r.headers()) retry_after = retry_after || h.name == "Retry-After";
+    CHECK(retry_after);
+    CHECK(wait_calls(raw) == before + 1);
+    CHECK(integer(raw, {"XLEN", o.stream}) == 1);  // appended all the same: a worker processes it (once)
+  }
+}
+
 TEST_CASE("redis_effects outside a worker: a batch nobody runs, never a crash", "[stream]") {
   CHECK_FALSE(qw::redis_effects::active());
   qw::redis_effects& fx = qw::redis_effects::current();

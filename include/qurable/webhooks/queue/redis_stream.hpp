@@ -36,6 +36,13 @@ struct redis_stream_options {
   std::string dead_letter_stream = "qurable:webhooks-dead";
   // Prefix of the idempotency records (as redis_store_options::key_prefix). Not a prefix of the keys above.
   std::string key_prefix = "qurable:webhooks:";
+  // Replication safety for the receiver's 202 (off by default). Redis replicates asynchronously: an XADD the primary
+  // confirmed can be lost if the primary fails before a replica got it. With wait_replicas > 0 the receiver sends
+  // WAIT wait_replicas wait_timeout after the XADD and answers 202 only when that many replicas acknowledged it;
+  // fewer in time: 503 + Retry-After (the entry stays in the stream and is processed; the platform's retry appends
+  // it again and the workers acknowledge that copy as a duplicate). Keep wait_timeout well under command_timeout.
+  unsigned wait_replicas = 0;
+  std::chrono::milliseconds wait_timeout = std::chrono::milliseconds(100);
 };
 
 // The fields of a work-stream entry. A dead-letter entry has the same ones plus the dead_* fields.

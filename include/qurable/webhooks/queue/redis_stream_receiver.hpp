@@ -14,6 +14,7 @@
 //
 // Thread safety: handle() and the rest may be called from any number of request threads.
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -66,6 +67,7 @@ class redis_stream_receiver {
     const std::string received = std::to_string(detail::unix_ms_now());
     const std::string_view id = lookup("webhook-id").value_or(std::string_view());
     const std::string_view timestamp = lookup("webhook-timestamp").value_or(std::string_view());
+    bool replicated = true;
     const bool appended = pool_.run(false, [&](redisContext* c, bool& healthy) {
       // A retry on a fresh connection may append the event twice: the workers' idempotency makes that harmless.
       const detail::redis_reply_ptr r = pool_.command(
@@ -74,12 +76,16 @@ class redis_stream_receiver {
            stream_field::webhook_timestamp, timestamp, stream_field::received_ms, received, stream_field::event_type,
            e.envelope().event_type, stream_field::event_key, e.envelope().loyalty_event_key});
       if (!r) return false;
-      if (r->type == REDIS_REPLY_STRING) return true;
-      return pool_.unexpected(healthy, "XADD", *r);
+      if (r->type != REDIS_REPLY_STRING) return pool_.unexpected(healthy, "XADD", *r);
+      replicated = replicas_acknowledged(c, healthy);
+      return true;
     });
-    outcome out = appended ? detail::make_outcome(outcome_kind::accepted, 202)
-                           : detail::make_outcome(outcome_kind::store_unavailable, 503,
-                                                  "the event could not be appended to the Redis stream");
+    outcome out = !appended    ? detail::make_outcome(outcome_kind::store_unavailable, 503,
+                                                      "the event could not be appended to the Redis stream")
+                  : replicated ? detail::make_outcome(outcome_kind::accepted, 202)
+                               : detail::make_outcome(outcome_kind::store_unavailable, 503,
+                                                      "the event was appended but fewer than wait_replicas replicas "
+                                                      "acknowledged it within wait_timeout");
     detail::set_event_ids(out, e);
     return core_.respond(std::move(out), raw);
   }
@@ -98,6 +104,19 @@ class redis_stream_receiver {
   std::uint64_t hook_failures() const noexcept { return hook_failures_.load(std::memory_order_relaxed); }
 
  private:
+  // WAIT wait_replicas wait_timeout after an append (redis_stream_options::wait_replicas); true when enough
+  // replicas acknowledged it, or when no wait is asked for.
+  bool replicas_acknowledged(redisContext* c, bool& healthy) {
+    if (stream_.wait_replicas == 0) return true;
+    const std::string replicas = std::to_string(stream_.wait_replicas);
+    const std::string timeout = std::to_string(std::max<long long>(1, stream_.wait_timeout.count()));
+    const detail::redis_reply_ptr r = pool_.command(c, healthy, {"WAIT", replicas, timeout});
+    if (!r) return false;
+    if (r->type == REDIS_REPLY_INTEGER) return r->integer >= static_cast<long long>(stream_.wait_replicas);
+    (void)pool_.unexpected(healthy, "WAIT", *r);
+    return false;
+  }
+
   static receiver_options contain(receiver_options options, std::atomic<std::uint64_t>& failures) {
     options.dead_letter = detail::contained_hook(std::move(options.dead_letter), failures);
     return options;

@@ -177,6 +177,8 @@ TEST_CASE("stream receiver: 503 + Retry-After when Redis cannot take the event; 
   CHECK(r.headers()[0].name == "Retry-After");
   CHECK(hook_calls == 1);
   CHECK(receiver.hook_failures() == 1);
+  // Contained once, by receiver_core (as in the synchronous receiver): the outcome notes what the hook said.
+  CHECK(r.outcome().message.find("the dead-letter hook threw: hook broke") != std::string::npos);
   CHECK_FALSE(receiver.last_error().empty());
 }
 

@@ -23,7 +23,6 @@
 #include <string_view>
 #include <utility>
 
-#include "../detail/contained_call.hpp"
 #include "../detail/redis_connection.hpp"
 #include "../http/receiver.hpp"
 #include "redis_stream.hpp"
@@ -34,7 +33,7 @@ class redis_stream_receiver {
  public:
   // Connects lazily: construction needs no Redis (ping() checks the configuration at startup).
   redis_stream_receiver(authentication auth, receiver_options options, redis_stream_options stream = {})
-      : core_(std::move(auth), contain(std::move(options), hook_failures_)),
+      : core_(std::move(auth), std::move(options)),
         parsers_(core_.options().parser),
         stream_(std::move(stream)),
         pool_(stream_.connection) {}
@@ -100,8 +99,8 @@ class redis_stream_receiver {
 
   // The most recent Redis failure, for logs.
   std::string last_error() const { return pool_.last_error(); }
-  // Dead-letter hook calls that threw.
-  std::uint64_t hook_failures() const noexcept { return hook_failures_.load(std::memory_order_relaxed); }
+  // Calls into user code that threw (the dead-letter hook, the header lookup): receiver_core contains and counts them.
+  std::uint64_t hook_failures() const noexcept { return core_.hook_failures(); }
 
  private:
   // WAIT wait_replicas wait_timeout after an append (redis_stream_options::wait_replicas); true when enough
@@ -117,12 +116,6 @@ class redis_stream_receiver {
     return false;
   }
 
-  static receiver_options contain(receiver_options options, std::atomic<std::uint64_t>& failures) {
-    options.dead_letter = detail::contained_hook(std::move(options.dead_letter), failures);
-    return options;
-  }
-
-  std::atomic<std::uint64_t> hook_failures_{0};  // first: the contained hook points at it
   detail::receiver_core core_;
   mutable detail::parser_pool parsers_;
   const redis_stream_options stream_;

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -540,6 +541,40 @@ TEST_CASE("stream receiver: wait_replicas sends WAIT after the append; fewer rep
     CHECK(wait_calls(raw) == before + 1);
     CHECK(integer(raw, {"XLEN", o.stream}) == 1);  // appended all the same: a worker processes it (once)
   }
+}
+
+TEST_CASE("stream worker: the receivers' key function works on the stored webhook-id", "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("keyfn");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  // Two deliveries of one message (same webhook-id) whose bodies differ in loyaltyEventKey, and a third message.
+  const auto post = [&](std::string_view key, std::string id) {
+    const auto headers = [&id](std::string_view name) -> std::optional<std::string> {
+      if (name == "content-type") return std::string("application/json");
+      if (name == "webhook-id") return id;
+      return std::nullopt;
+    };
+    return receiver.handle("POST", headers, event_body(key)).status();
+  };
+  REQUIRE(post("ev_k1", "msg_1") == 202);
+  REQUIRE(post("ev_k2", "msg_1") == 202);
+  REQUIRE(post("ev_k3", "msg_2") == 202);
+  qw::redis_worker_options wo = fast_worker("w");
+  std::atomic<int> asked_other{0};
+  wo.idempotency_key = [&](const qw::event&, const qw::header_lookup& headers, std::string_view, std::string& key) {
+    if (headers("webhook-signature")) ++asked_other;  // not stored: absent
+    if (const auto id = headers("webhook-id")) key.assign("wh:").append(*id);
+  };
+  counting_handler::state st;
+  qw::redis_stream_worker<counting_handler> worker(counting_handler{&st}, o, wo);
+  poll_until(worker, [&] { return integer(raw, {"XLEN", o.stream}) == 0; });
+  CHECK(worker.stats().processed == 2);
+  CHECK(worker.stats().duplicates == 1);
+  CHECK(st.runs["ev_k1"] + st.runs["ev_k2"] == 1);
+  CHECK(st.runs["ev_k3"] == 1);
+  CHECK(asked_other == 0);
+  CHECK(raw.run({"GET", o.key_prefix + "wh:msg_1"}).text.rfind("done:", 0) == 0);
+  CHECK(raw.run({"GET", o.key_prefix + "member-created:ev_k1"}).type == REDIS_REPLY_NIL);
 }
 
 TEST_CASE("redis_effects outside a worker: a batch nobody runs, never a crash", "[stream]") {

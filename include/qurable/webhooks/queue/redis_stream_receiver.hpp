@@ -8,7 +8,8 @@
 // disk before the reply; with everysec up to about a second of confirmed entries can be lost if the machine (not
 // only Redis) dies; without AOF, everything since the last snapshot. docs/durable-delivery.md has the table.
 //
-// receiver_options::idempotency is not used here: the workers dedupe (a duplicate is appended and then skipped).
+// receiver_options::idempotency and idempotency_key are not used here: the workers dedupe (a duplicate is appended
+// and then skipped), with the default key or redis_worker_options::idempotency_key (which sees the stored webhook-id).
 // The dead-letter hook is called as by the synchronous receiver (refused or invalid deliveries, and 503 when Redis
 // could not take the event); a hook that throws is counted in hook_failures(), never propagated.
 //

@@ -77,6 +77,13 @@ struct redis_worker_options {
   // XDEL an entry once it is acknowledged (in the same script). Off: the stream keeps processed entries.
   bool delete_processed = true;
   parser_options parser;
+  // The idempotency key, as receiver_options::idempotency_key. Empty: the receivers' default,
+  // "<eventType>:<loyaltyEventKey>" (receiver_core::idempotency_key), the same records a redis_store on the same
+  // prefix keeps. A worker has no request: `headers` answers only what the stream entry stored, "webhook-id" and
+  // "webhook-timestamp" (every other header reads as absent). So a receiver key function that uses only those
+  // (e.g. key.assign(*headers("webhook-id"))) can be passed here unchanged and gives the same keys; one that reads
+  // other headers cannot be reproduced by a worker. Empty key or a throw (counted in hook_failures): the default.
+  idempotency_key_function idempotency_key;
   // Called with the raw body and the outcome of every dead-lettered entry. Contained: a throw is counted.
   dead_letter_hook dead_letter;
   // One line per failure (Redis unavailable, handler failed and will be retried, dead-lettered). Contained.
@@ -382,7 +389,7 @@ class redis_stream_worker {
       return dead_letter(id, fields, out, 0, 0);
     }
     const event& e = *parsed;
-    const std::string_view key = detail::receiver_core::idempotency_key(e, body_, fallback_key_);
+    const std::string_view key = idempotency_key(e, fields);
     full_key_.assign(stream_.key_prefix).append(key.data(), key.size());
     if (full_key_ == stream_.stream || full_key_ == attempts_key_ || full_key_ == stream_.dead_letter_stream) {
       outcome out = detail::make_outcome(outcome_kind::store_unavailable, 503,
@@ -454,6 +461,28 @@ class redis_stream_worker {
     log("redis stream worker: handler failed for entry ", id, ", retried after visibility_timeout: " + out.message);
     release(token_text);
     return false;
+  }
+
+  // options_.idempotency_key's key when it is set and gives one (with the headers the entry stored), else the
+  // receivers' default.
+  std::string_view idempotency_key(const event& e, const redisReply& fields) {
+    if (options_.idempotency_key) {
+      custom_key_.clear();
+      const auto stored = [&fields](std::string_view name) -> std::string_view {
+        if (name == stream_field::webhook_id || name == stream_field::webhook_timestamp) {
+          return detail::stream_entry_field(fields, name);
+        }
+        return {};
+      };
+      const header_lookup headers(stored);
+      std::string thrown;
+      if (!detail::call_contained([&] { options_.idempotency_key(e, headers, body_, custom_key_); }, thrown)) {
+        ++stats_.hook_failures;
+      } else if (!custom_key_.empty()) {
+        return custom_key_;
+      }
+    }
+    return detail::receiver_core::idempotency_key(e, body_, fallback_key_);
   }
 
   // The reserve script got an error reply about the key itself (e.g. WRONGTYPE: something else lives at that key).
@@ -647,6 +676,7 @@ class redis_stream_worker {
   // Reused per entry: no allocation once they have grown.
   std::string body_;
   std::string fallback_key_;
+  std::string custom_key_;
   std::string full_key_;
   std::string done_value_;
   std::string commit_error_;

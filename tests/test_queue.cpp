@@ -419,24 +419,39 @@ class troubled_store final : public qw::idempotency_store {
   qw::memory_store inner_;
 };
 
-}  // namespace
-
-TEST_CASE("renew: a failed release runs the event under its old reservation, never skipped", "[queue]") {
-  troubled_store store;  // renew() cannot renew: release, reserve again; the release fails
-  store.fail_next_release = true;
+// One delivery through an async_receiver on `store`, drained: how often the handler ran, how many dead letters.
+struct one_delivery {
+  int runs = 0;
+  std::size_t dead_letters = 0;
+  int status = 0;
+};
+one_delivery deliver_once(qw::idempotency_store& store, std::string_view key) {
   dead_letters dead;
   qw::receiver_options options;
   options.idempotency = &store;
   options.dead_letter = dead.hook();
   std::atomic<int> runs{0};
-  const std::string body = qwt::event_builder(qwt::examples::member_created).loyalty_event_key("ev_renew_a").body();
+  const std::string body = qwt::event_builder(qwt::examples::member_created).loyalty_event_key(key).body();
+  one_delivery out;
   {
     qw::async_receiver rx([&](const qw::event_envelope&) { ++runs; }, no_auth, options);
-    REQUIRE(rx.handle("POST", qwt::json_headers(), body).status() == 202);
+    out.status = rx.handle("POST", qwt::json_headers(), body).status();
     rx.shutdown();  // drains
   }
-  CHECK(runs == 1);
-  CHECK(dead.items().empty());
+  out.runs = runs;
+  out.dead_letters = dead.items().size();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("renew: a failed release runs the event under its old reservation, never skipped", "[queue]") {
+  troubled_store store;  // renew() cannot renew: release, reserve again; the release fails
+  store.fail_next_release = true;
+  const one_delivery d = deliver_once(store, "ev_renew_a");
+  CHECK(d.status == 202);
+  CHECK(d.runs == 1);
+  CHECK(d.dead_letters == 0);
   CHECK_FALSE(store.fail_next_release);  // the failing release did happen
   // The run was committed under the old reservation: a redelivery is a duplicate.
   CHECK(store.reserve("member-created:ev_renew_a").status == qw::reserve_status::already_processed);
@@ -445,18 +460,9 @@ TEST_CASE("renew: a failed release runs the event under its old reservation, nev
 TEST_CASE("renew: a lease that expired while queued is taken again, the event runs once", "[queue]") {
   troubled_store store;
   store.lose_lease = true;
-  dead_letters dead;
-  qw::receiver_options options;
-  options.idempotency = &store;
-  options.dead_letter = dead.hook();
-  std::atomic<int> runs{0};
-  const std::string body = qwt::event_builder(qwt::examples::member_created).loyalty_event_key("ev_renew_b").body();
-  {
-    qw::async_receiver rx([&](const qw::event_envelope&) { ++runs; }, no_auth, options);
-    REQUIRE(rx.handle("POST", qwt::json_headers(), body).status() == 202);
-    rx.shutdown();
-  }
-  CHECK(runs == 1);
-  CHECK(dead.items().empty());
+  const one_delivery d = deliver_once(store, "ev_renew_b");
+  CHECK(d.status == 202);
+  CHECK(d.runs == 1);
+  CHECK(d.dead_letters == 0);
   CHECK(store.reserve("member-created:ev_renew_b").status == qw::reserve_status::already_processed);
 }

@@ -3,6 +3,7 @@
 // check the failure paths. The server dies with this program (PR_SET_PDEATHSIG on Linux); as a backstop its pid and
 // directory are recorded in QURABLE_REDIS_PID_DIR, which the ctest cleanup fixture (redis_cleanup.sh) sweeps.
 #include <qurable/webhooks/idempotency/redis_store.hpp>
+#include <qurable/webhooks/queue/async_receiver.hpp>
 
 #include <qurable/webhooks/http/receiver.hpp>
 #include <qurable/webhooks/testing/event_builder.hpp>
@@ -637,4 +638,43 @@ TEST_CASE("redis: a reserve whose SET ran before the connection broke is acquire
   CHECK(raw.run({"GET", o.key_prefix + "ev_orphan"}).text == token_hex(r.token));
   CHECK(store.commit("ev_orphan", r.token) == qw::store_status::ok);
   CHECK(store.reserve("ev_orphan").status == qw::reserve_status::already_processed);
+}
+
+TEST_CASE("redis: an event whose reservation expired while it waited in async_receiver's queue still runs, once",
+          "[redis][queue]") {
+  qw::redis_store_options so = options_for("queued");
+  so.lease = 100ms;  // shorter than the second event's wait in the queue
+  qw::redis_store store(so);
+  qw::receiver_options ro;
+  ro.idempotency = &store;
+  std::atomic<int> dead{0};
+  ro.dead_letter = [&](std::string_view, const qw::outcome&) { ++dead; };
+  qw::async_options ao;
+  ao.workers = 1;
+  std::atomic<int> first{0}, second{0};
+  int status = 0;
+  {
+    qw::async_receiver rx(
+        [&](const qw::event_envelope& e) {
+          if (e.loyalty_event_key == "ev_q1") {
+            ++first;
+            std::this_thread::sleep_for(400ms);  // ev_q2 waits in the queue meanwhile; its lease runs out
+          } else {
+            ++second;
+          }
+        },
+        qw::authentication::none_i_know_what_i_am_doing(), ro, ao);
+    REQUIRE(rx.handle("POST", qwt::json_headers(),
+                      qwt::event_builder(qwt::examples::member_created).loyalty_event_key("ev_q1").body())
+                .status() == 202);
+    status = rx.handle("POST", qwt::json_headers(),
+                       qwt::event_builder(qwt::examples::member_created).loyalty_event_key("ev_q2").body())
+                 .status();
+    rx.shutdown();
+  }
+  CHECK(status == 202);
+  CHECK(first == 1);
+  CHECK(second == 1);
+  CHECK(dead == 0);
+  CHECK(store.reserve("member-created:ev_q2").status == qw::reserve_status::already_processed);
 }

@@ -391,3 +391,78 @@ TEST_CASE("time spent queued does not eat the lease: a redelivery accepted meanw
   rx.shutdown();
   CHECK(used_runs == 1);
 }
+
+namespace {
+
+// A memory_store that behaves like a redis_store in trouble, for async_receiver::renew(): renew() either answers
+// "cannot renew" (the default store_error) or, with lose_lease, finds the reservation expired (Redis dropped the key
+// when its lease ran out while the event was queued: not_held); release() can fail once (a timeout).
+class troubled_store final : public qw::idempotency_store {
+ public:
+  qw::reserve_result reserve(std::string_view key) noexcept override { return inner_.reserve(key); }
+  qw::store_status commit(std::string_view key, std::uint64_t token) noexcept override {
+    return inner_.commit(key, token);
+  }
+  qw::store_status release(std::string_view key, std::uint64_t token) noexcept override {
+    if (fail_next_release.exchange(false)) return qw::store_status::store_error;
+    return inner_.release(key, token);
+  }
+  qw::store_status renew(std::string_view key, std::uint64_t token) noexcept override {
+    if (!lose_lease) return qw::idempotency_store::renew(key, token);
+    (void)inner_.release(key, token);  // the key expired while queued
+    return qw::store_status::not_held;
+  }
+  std::atomic<bool> fail_next_release{false};
+  bool lose_lease = false;
+
+ private:
+  qw::memory_store inner_;
+};
+
+// One delivery through an async_receiver on `store`, drained: how often the handler ran, how many dead letters.
+struct one_delivery {
+  int runs = 0;
+  std::size_t dead_letters = 0;
+  int status = 0;
+};
+one_delivery deliver_once(qw::idempotency_store& store, std::string_view key) {
+  dead_letters dead;
+  qw::receiver_options options;
+  options.idempotency = &store;
+  options.dead_letter = dead.hook();
+  std::atomic<int> runs{0};
+  const std::string body = qwt::event_builder(qwt::examples::member_created).loyalty_event_key(key).body();
+  one_delivery out;
+  {
+    qw::async_receiver rx([&](const qw::event_envelope&) { ++runs; }, no_auth, options);
+    out.status = rx.handle("POST", qwt::json_headers(), body).status();
+    rx.shutdown();  // drains
+  }
+  out.runs = runs;
+  out.dead_letters = dead.items().size();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("renew: a failed release runs the event under its old reservation, never skipped", "[queue]") {
+  troubled_store store;  // renew() cannot renew: release, reserve again; the release fails
+  store.fail_next_release = true;
+  const one_delivery d = deliver_once(store, "ev_renew_a");
+  CHECK(d.status == 202);
+  CHECK(d.runs == 1);
+  CHECK(d.dead_letters == 0);
+  CHECK_FALSE(store.fail_next_release);  // the failing release did happen
+  // The run was committed under the old reservation: a redelivery is a duplicate.
+  CHECK(store.reserve("member-created:ev_renew_a").status == qw::reserve_status::already_processed);
+}
+
+TEST_CASE("renew: a lease that expired while queued is taken again, the event runs once", "[queue]") {
+  troubled_store store;
+  store.lose_lease = true;
+  const one_delivery d = deliver_once(store, "ev_renew_b");
+  CHECK(d.status == 202);
+  CHECK(d.runs == 1);
+  CHECK(d.dead_letters == 0);
+  CHECK(store.reserve("member-created:ev_renew_b").status == qw::reserve_status::already_processed);
+}

@@ -3,15 +3,18 @@
 // check the failure paths. The server dies with this program (PR_SET_PDEATHSIG on Linux); as a backstop its pid and
 // directory are recorded in QURABLE_REDIS_PID_DIR, which the ctest cleanup fixture (redis_cleanup.sh) sweeps.
 #include <qurable/webhooks/idempotency/redis_store.hpp>
+#include <qurable/webhooks/queue/async_receiver.hpp>
 
 #include <qurable/webhooks/http/receiver.hpp>
 #include <qurable/webhooks/testing/event_builder.hpp>
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -511,4 +514,167 @@ TEST_CASE("redis: with Redis unreachable the receiver answers 503 with Retry-Aft
   }
   CHECK(has_retry_after);
   CHECK(calls == 0);
+}
+
+namespace {
+
+// A unix-socket proxy in front of the test server that can break a connection after Redis ran a SET and before its
+// reply reaches the client: what a connection reset at the wrong moment looks like to the store. Bounded: every
+// wait has a timeout, the thread ends with the object.
+class breaking_proxy {
+ public:
+  explicit breaking_proxy(std::string path) : path_(std::move(path)) {
+    ::unlink(path_.c_str());
+    listener_ = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+    if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(listener_, 8) != 0) {
+      throw std::runtime_error("breaking_proxy: cannot listen");
+    }
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~breaking_proxy() {
+    stop_ = true;
+    thread_.join();
+    ::close(listener_);
+    ::unlink(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  std::atomic<bool> break_after_set{false};
+  std::atomic<int> broken{0};
+
+ private:
+  struct pair_fd {
+    int client, server;
+    bool set_sent;
+  };
+
+  void loop() {
+    std::vector<pair_fd> pairs;
+    while (!stop_) {
+      std::vector<pollfd> fds{{listener_, POLLIN, 0}};
+      for (const pair_fd& p : pairs) {
+        fds.push_back({p.client, POLLIN, 0});
+        fds.push_back({p.server, POLLIN, 0});
+      }
+      if (poll(fds.data(), fds.size(), 20) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        const int client = accept(listener_, nullptr, nullptr);
+        const int upstream = socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", server().socket().c_str());
+        if (client >= 0 && upstream >= 0 && connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+          pairs.push_back({client, upstream, false});
+        } else {
+          if (client >= 0) ::close(client);
+          if (upstream >= 0) ::close(upstream);
+        }
+        continue;
+      }
+      for (std::size_t i = 0; i < pairs.size(); ++i) {
+        pair_fd& p = pairs[i];
+        char buffer[65536];
+        bool closed = false;
+        if (fds[1 + 2 * i].revents & (POLLIN | POLLHUP)) {
+          const ssize_t n = read(p.client, buffer, sizeof buffer);
+          if (n <= 0) {
+            closed = true;
+          } else {
+            if (break_after_set &&
+                std::string_view(buffer, static_cast<std::size_t>(n)).find("SET") != std::string_view::npos) {
+              p.set_sent = true;
+            }
+            (void)!write(p.server, buffer, static_cast<std::size_t>(n));
+          }
+        }
+        if (!closed && (fds[2 + 2 * i].revents & (POLLIN | POLLHUP))) {
+          const ssize_t n = read(p.server, buffer, sizeof buffer);
+          if (n <= 0 || (p.set_sent && break_after_set.exchange(false))) {
+            closed = true;  // the SET ran; its reply is dropped with the connection
+            if (n > 0) ++broken;
+          } else {
+            (void)!write(p.client, buffer, static_cast<std::size_t>(n));
+          }
+        }
+        if (closed) {
+          ::close(p.client);
+          ::close(p.server);
+          pairs.erase(pairs.begin() + static_cast<std::ptrdiff_t>(i));
+          break;  // the poll set changed
+        }
+      }
+    }
+    for (const pair_fd& p : pairs) {
+      ::close(p.client);
+      ::close(p.server);
+    }
+  }
+
+  std::string path_;
+  int listener_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("redis: a reserve whose SET ran before the connection broke is acquired by its retry, not left orphaned",
+          "[redis]") {
+  breaking_proxy proxy(server().socket() + ".proxy");
+  qw::redis_store_options o = options_for("orphan");
+  o.unix_socket = proxy.path();
+  qw::redis_store store(o);
+  // A pooled connection first: the retry-once applies to a connection that was reused.
+  const qw::reserve_result warm = store.reserve("warm");
+  REQUIRE(warm.status == qw::reserve_status::acquired);
+  proxy.break_after_set = true;
+  const qw::reserve_result r = store.reserve("ev_orphan");
+  CHECK(proxy.broken == 1);
+  REQUIRE(r.status == qw::reserve_status::acquired);
+  raw_client raw(server().socket());
+  CHECK(raw.run({"GET", o.key_prefix + "ev_orphan"}).text == token_hex(r.token));
+  CHECK(store.commit("ev_orphan", r.token) == qw::store_status::ok);
+  CHECK(store.reserve("ev_orphan").status == qw::reserve_status::already_processed);
+}
+
+TEST_CASE("redis: an event whose reservation expired while it waited in async_receiver's queue still runs, once",
+          "[redis][queue]") {
+  qw::redis_store_options so = options_for("queued");
+  so.lease = 100ms;  // shorter than the second event's wait in the queue
+  qw::redis_store store(so);
+  qw::receiver_options ro;
+  ro.idempotency = &store;
+  std::atomic<int> dead{0};
+  ro.dead_letter = [&](std::string_view, const qw::outcome&) { ++dead; };
+  qw::async_options ao;
+  ao.workers = 1;
+  std::atomic<int> first{0}, second{0};
+  int status = 0;
+  {
+    qw::async_receiver rx(
+        [&](const qw::event_envelope& e) {
+          if (e.loyalty_event_key == "ev_q1") {
+            ++first;
+            std::this_thread::sleep_for(400ms);  // ev_q2 waits in the queue meanwhile; its lease runs out
+          } else {
+            ++second;
+          }
+        },
+        qw::authentication::none_i_know_what_i_am_doing(), ro, ao);
+    REQUIRE(rx.handle("POST", qwt::json_headers(),
+                      qwt::event_builder(qwt::examples::member_created).loyalty_event_key("ev_q1").body())
+                .status() == 202);
+    status = rx.handle("POST", qwt::json_headers(),
+                       qwt::event_builder(qwt::examples::member_created).loyalty_event_key("ev_q2").body())
+                 .status();
+    rx.shutdown();
+  }
+  CHECK(status == 202);
+  CHECK(first == 1);
+  CHECK(second == 1);
+  CHECK(dead == 0);
+  CHECK(store.reserve("member-created:ev_q2").status == qw::reserve_status::already_processed);
 }

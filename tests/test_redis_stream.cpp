@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -93,6 +94,14 @@ void poll_until(Worker& worker, const std::function<bool()>& done, std::chrono::
 
 long long integer(qtest::raw_client& raw, const std::vector<std::string>& command) { return raw.run(command).integer; }
 
+// The number of entries pending in the group: element 0 of XPENDING's summary (qtest::reply keeps no array elements,
+// so a script picks it out). -1 when Redis answered something else.
+long long pending_count(qtest::raw_client& raw, const qw::redis_stream_options& o) {
+  const qtest::reply r =
+      raw.run({"EVAL", "return redis.call('XPENDING', KEYS[1], ARGV[1])[1]", "1", o.stream, o.group});
+  return r.type == REDIS_REPLY_INTEGER ? r.integer : -1;
+}
+
 // Every entry of a stream (XRANGE - +): its id and fields.
 struct stream_entry {
   std::string id;
@@ -169,6 +178,8 @@ TEST_CASE("stream receiver: 503 + Retry-After when Redis cannot take the event; 
   CHECK(r.headers()[0].name == "Retry-After");
   CHECK(hook_calls == 1);
   CHECK(receiver.hook_failures() == 1);
+  // Contained once, by receiver_core (as in the synchronous receiver): the outcome notes what the hook said.
+  CHECK(r.outcome().message.find("the dead-letter hook threw: hook broke") != std::string::npos);
   CHECK_FALSE(receiver.last_error().empty());
 }
 
@@ -196,8 +207,8 @@ TEST_CASE("stream worker: each event once, duplicates acknowledged, effects appl
   CHECK(w1.stats().duplicates + w2.stats().duplicates == 2);
   CHECK(raw.run({"GET", st.counter_key}).text == "3");  // one INCR per event, none for the duplicates
   CHECK(raw.run({"GET", o.key_prefix + "member-created:ev_a"}).text.rfind("done:", 0) ==
-        0);  // the receivers' key format
-  CHECK(raw.run({"XPENDING", o.stream, "workers"}).type == REDIS_REPLY_ARRAY);
+        0);                           // the receivers' key format
+  CHECK(pending_count(raw, o) == 0);  // XPENDING's summary [count, first, last, consumers]: its count
   CHECK(integer(raw, {"HLEN", o.stream + ":attempts"}) == 0);
 
   // A redis_store on the same prefix sees the workers' records (one layout).
@@ -332,34 +343,238 @@ TEST_CASE("stream: after a Redis restart the first request and the workers succe
   CHECK(worker.stats().redis_errors == errors);
 }
 
-TEST_CASE("stream worker: a queued effect that fails when it runs fails the commit, and the event is retried",
+TEST_CASE("stream worker: a batch whose effect fails mid-way is dead-lettered at once, never applied twice",
           "[redis][stream]") {
   const qw::redis_stream_options o = stream_for("badeffect");
   qw::redis_stream_receiver receiver(no_auth, {}, o);
   qtest::raw_client raw(server().socket());
   const std::string wrong_type = o.key_prefix + "a-string";
+  const std::string counter = o.key_prefix + "counter";
   raw.run({"SET", wrong_type, "x"});
   REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_fx")).status() == 202);
 
   struct bad_effect_handler {
-    std::string key;
+    std::string key, counter;
     std::atomic<int>* runs;
     void operator()(const qw::event_envelope&) const {
       ++*runs;
+      qw::redis_effects::current().command({"INCR", counter});               // applied
       qw::redis_effects::current().command({"HINCRBY", key, "field", "1"});  // WRONGTYPE: the key is a string
+      qw::redis_effects::current().command({"INCR", counter});               // never runs
     }
   };
   std::atomic<int> runs{0};
-  qw::redis_stream_worker<bad_effect_handler> worker(bad_effect_handler{wrong_type, &runs}, o, fast_worker("w"));
+  qw::redis_worker_options wo = fast_worker("w");
+  std::atomic<int> hooked{0};
+  wo.dead_letter = [&](std::string_view, const qw::outcome& out) {
+    if (out.kind == qw::outcome_kind::handler_failed) ++hooked;
+  };
+  qw::redis_stream_worker<bad_effect_handler> worker(bad_effect_handler{wrong_type, counter, &runs}, o, wo);
   poll_until(worker, [&] { return integer(raw, {"XLEN", o.dead_letter_stream}) == 1; });
-  CHECK(runs == 3);  // max_attempts
+  // Keep polling past visibility_timeout: nothing is retried, so nothing is applied again.
+  const auto until = std::chrono::steady_clock::now() + 3 * wo.visibility_timeout;
+  while (std::chrono::steady_clock::now() < until) (void)worker.poll();
+  CHECK(runs == 1);
+  CHECK(raw.run({"GET", counter}).text == "1");  // the first command stayed applied, once
   CHECK(worker.stats().processed == 0);
+  CHECK(worker.stats().failed == 1);
+  CHECK(worker.stats().dead_lettered == 1);
+  CHECK(hooked == 1);
+  const std::vector<stream_entry> dead = xrange(o.dead_letter_stream);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].fields.at("error").find("a queued Redis effect failed (command 2, HINCRBY)") != std::string::npos);
+  CHECK(dead[0].fields.at("error").find("WRONGTYPE") != std::string::npos);
+  CHECK(dead[0].fields.at("outcome") == "handler_failed");
+  CHECK(dead[0].fields.at("attempts") == "1");
+  CHECK(dead[0].fields.at("body") == event_body("ev_fx"));
+  // Recorded as processed, so a redelivery is a duplicate; the work stream is empty and nothing is pending.
+  CHECK(raw.run({"GET", o.key_prefix + "member-created:ev_fx"}).text.rfind("done:", 0) == 0);
+  CHECK(integer(raw, {"XLEN", o.stream}) == 0);
+  CHECK(pending_count(raw, o) == 0);
+  CHECK(raw.run({"GET", wrong_type}).text == "x");
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_fx")).status() == 202);
+  poll_until(worker, [&] { return worker.stats().duplicates == 1; });
+  CHECK(worker.stats().duplicates == 1);
+  CHECK(runs == 1);
+  CHECK(raw.run({"GET", counter}).text == "1");
+}
+
+TEST_CASE("stream worker: a Redis error during the commit is Redis being unavailable, not a handler failure",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("commitredis");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  const std::string counter = o.key_prefix + "counter";
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_nr")).status() == 202);
+
+  // The first run makes every write of Redis fail (NOREPLICAS) between the reserve and the commit.
+  struct refusing_handler {
+    std::string counter;
+    std::string socket;
+    std::atomic<int>* runs;
+    void operator()(const qw::event_envelope&) const {
+      if (++*runs == 1) qtest::raw_client(socket).run({"CONFIG", "SET", "min-replicas-to-write", "1"});
+      qw::redis_effects::current().command({"INCR", counter});
+    }
+  };
+  std::atomic<int> runs{0};
+  qw::redis_worker_options wo = fast_worker("w");
+  wo.max_attempts = 1;  // a failed attempt would dead-letter the event at once  // a commit blamed on the handler would
+                        // dead-letter the event at once
+  qw::redis_stream_worker<refusing_handler> worker(refusing_handler{counter, server().socket(), &runs}, o, wo);
+  // Redis accepts writes again while the worker retries the commit (for up to half of visibility_timeout).
+  std::thread heal([&] {
+    std::this_thread::sleep_for(60ms);
+    qtest::raw_client(server().socket()).run({"CONFIG", "SET", "min-replicas-to-write", "0"});
+  });
+  poll_until(worker, [&] { return worker.stats().processed == 1; });
+  heal.join();
+  CHECK(runs == 1);  // the handler did not run again
+  CHECK(worker.stats().failed == 0);
+  CHECK(worker.stats().redis_errors >= 1);
+  CHECK(worker.stats().processed == 1);
+  CHECK(worker.stats().dead_lettered == 0);
+  CHECK(integer(raw, {"XLEN", o.dead_letter_stream}) == 0);
+  CHECK(raw.run({"GET", counter}).text == "1");
+}
+
+TEST_CASE("stream worker: an entry whose key Redis refuses (WRONGTYPE) is dead-lettered after max_attempts deliveries",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("refused");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  raw.run({"HSET", o.key_prefix + "member-created:ev_wt", "a", "b"});  // GET on it: WRONGTYPE
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_wt")).status() == 202);
+  counting_handler::state st;
+  qw::redis_stream_worker<counting_handler> worker(counting_handler{&st}, o, fast_worker("w"));
+  poll_until(worker, [&] { return integer(raw, {"XLEN", o.dead_letter_stream}) == 1; });
+  CHECK(st.runs.empty());  // the handler never ran
+  CHECK(worker.stats().dead_lettered == 1);
+  CHECK(pending_count(raw, o) == 0);
+  const std::vector<stream_entry> dead = xrange(o.dead_letter_stream);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].fields.at("error").find("WRONGTYPE") != std::string::npos);
+  CHECK(dead[0].fields.at("attempts") == "4");                                       // delivered max_attempts + 1 times
+  CHECK(raw.run({"HGET", o.key_prefix + "member-created:ev_wt", "a"}).text == "b");  // untouched
+}
+
+TEST_CASE("stream keys and idempotency keys never meet", "[redis][stream]") {
+  const qw::redis_stream_options defaults;
+  CHECK(defaults.stream.rfind(defaults.key_prefix, 0) == std::string::npos);
+  CHECK(defaults.dead_letter_stream.rfind(defaults.key_prefix, 0) == std::string::npos);
+  CHECK(qw::detail::stream_attempts_key(defaults).rfind(defaults.key_prefix, 0) == std::string::npos);
+
+  // A configuration that lets them meet: the event whose key names the stream is dead-lettered, the stream intact.
+  qw::redis_stream_options o = stream_for("collide");
+  o.key_prefix = o.stream.substr(0, o.stream.size() - std::string_view("stream").size());
+  o.stream = o.key_prefix + "member-created:stream";
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("stream")).status() == 202);
+  REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_ok")).status() == 202);
+  counting_handler::state st;
+  qw::redis_stream_worker<counting_handler> worker(counting_handler{&st}, o, fast_worker("w"));
+  poll_until(worker, [&] { return integer(raw, {"XLEN", o.stream}) == 0; });
+  CHECK(st.runs.count("stream") == 0);
+  CHECK(st.runs["ev_ok"] == 1);
   CHECK(worker.stats().dead_lettered == 1);
   const std::vector<stream_entry> dead = xrange(o.dead_letter_stream);
   REQUIRE(dead.size() == 1);
-  CHECK(dead[0].fields.at("error").find("a queued Redis effect failed") != std::string::npos);
-  CHECK(raw.run({"GET", o.key_prefix + "ev_fx"}).type == REDIS_REPLY_NIL);  // never recorded as processed
-  CHECK(raw.run({"GET", wrong_type}).text == "x");
+  CHECK(dead[0].fields.at("error").find("one of the stream's own keys") != std::string::npos);
+}
+
+TEST_CASE("stream worker: a backlog left by a dead worker is claimed in one round, batch after batch",
+          "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("backlog");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  for (int i = 0; i < 40; ++i) {
+    REQUIRE(receiver.handle("POST", qwt::json_headers(), event_body("ev_b" + std::to_string(i))).status() == 202);
+  }
+  // A worker that read them all and died.
+  raw.run({"XGROUP", "CREATE", o.stream, o.group, "0", "MKSTREAM"});
+  raw.run({"XREADGROUP", "GROUP", o.group, "dead", "COUNT", "100", "STREAMS", o.stream, ">"});
+  REQUIRE(pending_count(raw, o) == 40);
+  qw::redis_worker_options wo = fast_worker("w");
+  wo.batch = 4;
+  counting_handler::state st;
+  qw::redis_stream_worker<counting_handler> worker(counting_handler{&st}, o, wo);
+  std::this_thread::sleep_for(wo.visibility_timeout + 50ms);
+  CHECK(worker.poll() == 40);  // 10 claims of 4 in one round (at most 16 per round)
+  CHECK(pending_count(raw, o) == 0);
+  CHECK(st.runs.size() == 40);
+}
+
+namespace {
+// How many WAIT commands the server ran (INFO commandstats: "cmdstat_wait:calls=N,...").
+long long wait_calls(qtest::raw_client& raw) {
+  const std::string info = raw.run({"INFO", "commandstats"}).text;
+  const std::size_t at = info.find("cmdstat_wait:calls=");
+  return at == std::string::npos ? 0 : std::stoll(info.substr(at + std::string_view("cmdstat_wait:calls=").size()));
+}
+}  // namespace
+
+TEST_CASE("stream receiver: wait_replicas sends WAIT after the append; fewer replicas than asked: 503",
+          "[redis][stream]") {
+  qtest::raw_client raw(server().socket());
+  {  // Default: no WAIT.
+    const qw::redis_stream_options o = stream_for("nowait");
+    qw::redis_stream_receiver receiver(no_auth, {}, o);
+    const long long before = wait_calls(raw);
+    CHECK(receiver.handle("POST", qwt::json_headers(), event_body("ev_w0")).status() == 202);
+    CHECK(wait_calls(raw) == before);
+  }
+  {  // One replica asked for; the test server is standalone (WAIT answers 0 after the timeout): 503 + Retry-After.
+    qw::redis_stream_options o = stream_for("wait");
+    o.wait_replicas = 1;
+    o.wait_timeout = 50ms;
+    qw::redis_stream_receiver receiver(no_auth, {}, o);
+    const long long before = wait_calls(raw);
+    const auto start = std::chrono::steady_clock::now();
+    const qw::response r = receiver.handle("POST", qwt::json_headers(), event_body("ev_w1"));
+    CHECK(std::chrono::steady_clock::now() - start >= 50ms);  // it waited for the replicas
+    CHECK(r.status() == 503);
+    CHECK(r.outcome().kind == qw::outcome_kind::store_unavailable);
+    bool retry_after = false;
+    for (const qw::http_header& h : r.headers()) retry_after = retry_after || h.name == "Retry-After";
+    CHECK(retry_after);
+    CHECK(wait_calls(raw) == before + 1);
+    CHECK(integer(raw, {"XLEN", o.stream}) == 1);  // appended all the same: a worker processes it (once)
+  }
+}
+
+TEST_CASE("stream worker: the receivers' key function works on the stored webhook-id", "[redis][stream]") {
+  const qw::redis_stream_options o = stream_for("keyfn");
+  qw::redis_stream_receiver receiver(no_auth, {}, o);
+  qtest::raw_client raw(server().socket());
+  // Two deliveries of one message (same webhook-id) whose bodies differ in loyaltyEventKey, and a third message.
+  const auto post = [&](std::string_view key, std::string id) {
+    const auto headers = [&id](std::string_view name) -> std::optional<std::string> {
+      if (name == "content-type") return std::string("application/json");
+      if (name == "webhook-id") return id;
+      return std::nullopt;
+    };
+    return receiver.handle("POST", headers, event_body(key)).status();
+  };
+  REQUIRE(post("ev_k1", "msg_1") == 202);
+  REQUIRE(post("ev_k2", "msg_1") == 202);
+  REQUIRE(post("ev_k3", "msg_2") == 202);
+  qw::redis_worker_options wo = fast_worker("w");
+  std::atomic<int> asked_other{0};
+  wo.idempotency_key = [&](const qw::event&, const qw::header_lookup& headers, std::string_view, std::string& key) {
+    if (headers("webhook-signature")) ++asked_other;  // not stored: absent
+    if (const auto id = headers("webhook-id")) key.assign("wh:").append(*id);
+  };
+  counting_handler::state st;
+  qw::redis_stream_worker<counting_handler> worker(counting_handler{&st}, o, wo);
+  poll_until(worker, [&] { return integer(raw, {"XLEN", o.stream}) == 0; });
+  CHECK(worker.stats().processed == 2);
+  CHECK(worker.stats().duplicates == 1);
+  CHECK(st.runs["ev_k1"] + st.runs["ev_k2"] == 1);
+  CHECK(st.runs["ev_k3"] == 1);
+  CHECK(asked_other == 0);
+  CHECK(raw.run({"GET", o.key_prefix + "wh:msg_1"}).text.rfind("done:", 0) == 0);
+  CHECK(raw.run({"GET", o.key_prefix + "member-created:ev_k1"}).type == REDIS_REPLY_NIL);
 }
 
 TEST_CASE("redis_effects outside a worker: a batch nobody runs, never a crash", "[stream]") {

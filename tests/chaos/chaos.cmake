@@ -21,11 +21,15 @@ target_compile_definitions(qurable-chaos PRIVATE
   QURABLE_CHAOS_DIR="${CMAKE_CURRENT_BINARY_DIR}")
 qurable_webhooks_set_warnings(qurable-chaos)
 
-# The summary must say that every event was acknowledged and processed once, with kills and a Redis restart.
-add_test(NAME chaos_short COMMAND qurable-chaos --seconds 12 --events 300 --seed 7 --drain 20)
+# The summary must say that every event was acknowledged and processed once, with kills and a Redis restart; the
+# program's own verdict (exit status, printed as "result: FAIL" since PASS_REGULAR_EXPRESSION ignores the exit status)
+# and "drained=no" fail the test. Seeded failing handlers (5%) and failing effects (2%) run too.
+add_test(NAME chaos_short COMMAND qurable-chaos --seconds 12 --events 300 --seed 7 --drain 20
+  --fail-handlers 0.05 --fail-effects 0.02)
 set_tests_properties(chaos_short PROPERTIES TIMEOUT 60 LABELS "redis;chaos"
   PASS_REGULAR_EXPRESSION
-  "summary: events=300 acknowledged=300 processed=300 lost=0 duplicated=0 kills=([3-9]|[1-9][0-9]+) redis_restarts=[1-9]")
+  "summary: events=300 acknowledged=300 processed=300 lost=0 duplicated=0 kills=([3-9]|[1-9][0-9]+) redis_restarts=[1-9]"
+  FAIL_REGULAR_EXPRESSION "result: FAIL;drained=no")
 if(DEFINED _qw_redis_pid_dir)  # tests/redis.cmake: the cleanup fixture kills a server a crashed run left behind
   target_compile_definitions(qurable-chaos PRIVATE QURABLE_REDIS_PID_DIR="${_qw_redis_pid_dir}")
   set_tests_properties(chaos_short PROPERTIES FIXTURES_REQUIRED qurable_redis_server)

@@ -2,6 +2,7 @@
 // lost or processed twice while processes die.
 //
 //   qurable-chaos [--seconds 60] [--seed 1] [--events 1000] [--receivers 2] [--workers 2] [--drain 30] [--dir DIR]
+//                 [--fail-handlers 0.05] [--fail-effects 0.02]
 //
 // It starts a real redis-server with the append-only file on (appendfsync always; its own port on 127.0.0.1 and its
 // own data folder), two or more receiver processes (cpp-httplib + redis_stream_receiver, checking Standard Webhooks
@@ -9,15 +10,21 @@
 // --role. A platform simulator then sends N distinct signed events at random moments of the fault phase, spread over
 // the receivers, with at-least-once retries (backoff, Retry-After honoured), injected duplicate deliveries and
 // reordering. During the fault phase, at seeded random moments, receivers and workers are SIGKILLed and restarted,
-// and redis-server is SIGKILLed and restarted at least once. Each handler records its event in a ledger hash in
-// Redis through redis_effects (applied atomically with the idempotency commit), and also appends the key to a file
-// (the at-least-once ledger, outside Redis). Once every event is acknowledged and the stream is drained, the ledger
-// is checked and the last line printed is:
+// and redis-server is SIGKILLed and restarted at least once. A worker is killed inside a handler, not at a random
+// moment (which rarely lands there): the orchestrator tells it, through a small file both map, at which handler
+// entry to park (the k-th from now, k seeded), waits until a handler parked there, and kills the worker then.
+// Each handler records its event in a ledger hash in Redis through redis_effects (applied atomically with the
+// idempotency commit), and also appends the key to a file (the at-least-once ledger, outside Redis). Seeded subsets
+// of the events have a handler that fails on its first run (--fail-handlers: retried, then processed once) or queue
+// a second effect that fails in Redis (--fail-effects: WRONGTYPE after the ledger write; such an event is
+// dead-lettered by the commit script with its ledger write applied once). Once every event is acknowledged and the
+// stream is drained, the ledger is checked and the last line printed is:
 //   summary: events=N acknowledged=A processed=P lost=L duplicated=D kills=K redis_restarts=R seconds=S
 // (lost: acknowledged but not in the ledger; duplicated: in the ledger more than once; seconds: the whole run).
 // The line before it gives the details, e.g. how often the file ledger saw an event twice (the documented
 // at-least-once window for side effects outside Redis). Exit status 0 only when every event was acknowledged and
-// processed exactly once.
+// processed exactly once, the stream is drained and the dead-letter stream holds exactly the events with failing
+// effects; otherwise a line "result: FAIL (...)" is printed after the summary.
 #include <qurable/webhooks/auth/standard_webhooks.hpp>
 #include <qurable/webhooks/queue/redis_effects.hpp>
 #include <qurable/webhooks/queue/redis_stream_receiver.hpp>
@@ -28,6 +35,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -42,6 +50,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -68,6 +77,33 @@ namespace {
 
 constexpr std::string_view secret = qwt::test_secret;
 constexpr const char* ledger_key = "chaos:ledger";
+constexpr const char* string_key = "chaos:a-string";  // a failing effect: HINCRBY on it is WRONGTYPE
+
+// Shared by the orchestrator and one worker process (a mapped file): how the orchestrator kills inside a handler.
+struct worker_slot {
+  std::atomic<std::uint32_t> entered;  // handler runs started by this worker process (and its restarts)
+  std::atomic<std::uint32_t> park_at;  // the handler run that waits to be killed (0: none)
+  std::atomic<std::uint32_t> parked;   // 1 while that run waits
+};
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "the slot is shared between processes");
+
+worker_slot* map_slot(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 || ftruncate(fd, sizeof(worker_slot)) != 0) throw std::runtime_error("cannot create " + path);
+  void* p = mmap(nullptr, sizeof(worker_slot), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) throw std::runtime_error("cannot map " + path);
+  return static_cast<worker_slot*>(p);  // zero-filled by ftruncate: all counters 0
+}
+
+// Seeded choice of a subset of the events: true for about `rate` of the keys.
+bool chosen(std::string_view key, unsigned long seed, double rate, std::uint64_t salt) {
+  std::uint64_t h = 1469598103934665603ull ^ (seed * 0x9E3779B97F4A7C15ull) ^ salt;
+  for (const char ch : key) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
+  return static_cast<double>(h % 100000) < rate * 100000;
+}
+constexpr std::uint64_t salt_handler = 0x68616e64;
+constexpr std::uint64_t salt_effect = 0x65666663;
 
 struct config {
   std::string role = "orchestrator";
@@ -77,6 +113,9 @@ struct config {
   int receivers = 2;
   int workers = 2;
   double drain = 30;
+  double fail_handlers = 0.05;
+  double fail_effects = 0.02;
+  int index = 0;
   int port = 0;
   int redis_port = 0;
   std::string dir;
@@ -86,7 +125,7 @@ struct config {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "qurable-chaos: %s\nusage: qurable-chaos [--seconds S] [--seed N] [--events N] [--receivers N] "
-               "[--workers N] [--drain S] [--dir DIR] [--redis-server PATH]\n",
+               "[--workers N] [--drain S] [--dir DIR] [--redis-server PATH] [--fail-handlers P] [--fail-effects P]\n",
                why);
   std::exit(2);
 }
@@ -117,6 +156,12 @@ config parse_args(int argc, char** argv) {
       c.workers = std::max(1, std::stoi(v));
     else if (a == "--drain")
       c.drain = std::stod(v);
+    else if (a == "--fail-handlers")
+      c.fail_handlers = std::stod(v);
+    else if (a == "--fail-effects")
+      c.fail_effects = std::stod(v);
+    else if (a == "--index")
+      c.index = std::stoi(v);
     else if (a == "--port")
       c.port = std::stoi(v);
     else if (a == "--redis-port")
@@ -179,18 +224,43 @@ int run_receiver(const config& c) {
 
 struct ledger_handler {
   int file_ledger = -1;
+  worker_slot* slot = nullptr;
+  std::string fail_dir;  // a file per event whose handler already failed once
+  unsigned long seed = 0;
+  double fail_handlers = 0;
+  double fail_effects = 0;
 
-  void operator()(const qw::event_envelope& e) const {
+  qw::handler_result operator()(const qw::event_envelope& e) const {
+    // Inside the handler: if this is the run the orchestrator asked for, wait here to be killed (at most 5 s).
+    const std::uint32_t run = slot->entered.fetch_add(1) + 1;
+    if (run == slot->park_at.load()) {
+      slot->parked.store(1);
+      for (int i = 0; i < 500; ++i) std::this_thread::sleep_for(10ms);
+    }
     // The side effect kept in Redis: applied with the commit, so at most once per event.
     qw::redis_effects::current().command({"HINCRBY", ledger_key, e.loyalty_event_key, "1"});
+    // A failing effect after it: the commit script dead-letters the event, the ledger write stays applied once.
+    if (chosen(e.loyalty_event_key, seed, fail_effects, salt_effect)) {
+      qw::redis_effects::current().command({"HINCRBY", string_key, "f", "1"});
+    }
     // The side effect outside Redis: at least once (it runs again when the worker dies before the commit).
     std::string line(e.loyalty_event_key);
     line += '\n';
     (void)!write(file_ledger, line.data(), line.size());
-    // Some work (2 to 12 ms, varying by event), so that kills land in the middle of handlers too.
+    // A failing handler, on its first run only (it is retried after visibility_timeout and then succeeds).
+    if (chosen(e.loyalty_event_key, seed, fail_handlers, salt_handler)) {
+      const std::string marker = fail_dir + "/" + std::string(e.loyalty_event_key);
+      const int fd = open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd >= 0) {
+        close(fd);
+        return qw::handler_result::failure("chaos: told to fail once");
+      }
+    }
+    // Some work (2 to 12 ms, varying by event).
     std::size_t h = 0;
     for (char ch : e.loyalty_event_key) h = h * 31 + static_cast<unsigned char>(ch);
     std::this_thread::sleep_for(std::chrono::microseconds(2000 + h % 10000));
+    return qw::handler_result::success();
   }
 };
 
@@ -209,9 +279,15 @@ int run_worker(const config& c) {
   qw::redis_worker_options wo;
   wo.block = 200ms;
   wo.visibility_timeout = 1s;  // a killed worker's entries are claimed a second later
-  wo.max_attempts = 20;        // kills count as attempts; the handler itself never fails
+  wo.max_attempts = 20;        // kills count as attempts; a failing handler fails once
   wo.log = [](std::string_view line) { std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data()); };
-  qw::redis_stream_worker<ledger_handler> worker(ledger_handler{fd}, stream_options(c.redis_port), wo);
+  ledger_handler handler{fd,
+                         map_slot(c.dir + "/worker-" + std::to_string(c.index) + ".slot"),
+                         c.dir + "/failed",
+                         c.seed,
+                         c.fail_handlers,
+                         c.fail_effects};
+  qw::redis_stream_worker<ledger_handler> worker(handler, stream_options(c.redis_port), wo);
   running_worker = &worker;
   std::signal(SIGTERM, on_term);
   worker.run();
@@ -392,13 +468,14 @@ long long redis_integer(qtest::raw_client& raw, const std::vector<std::string>& 
   return r.type == REDIS_REPLY_INTEGER ? r.integer : -1;
 }
 
-// Entries not yet acknowledged: the stream's length (processed entries are deleted) plus the pending count.
+// Entries not yet acknowledged: the stream's length (processed entries are deleted) plus the pending count (element 0
+// of XPENDING's summary array, picked out by a script: qtest::reply keeps no array elements).
 bool drained(int redis_port) {
   try {
     qtest::raw_client raw("127.0.0.1", redis_port);
     if (redis_integer(raw, {"XLEN", "chaos:stream"}) != 0) return false;
-    const qtest::reply pending = raw.run({"XPENDING", "chaos:stream", "chaos-workers"});
-    return pending.type != REDIS_REPLY_ERROR && pending.integer == 0;
+    return redis_integer(raw, {"EVAL", "return redis.call('XPENDING', KEYS[1], ARGV[1])[1]", "1", "chaos:stream",
+                               "chaos-workers"}) == 0;
   } catch (const std::exception&) {
     return false;
   }
@@ -415,6 +492,8 @@ bool run_chaos(const config& c, const char* self, const std::string& dir) {
   const std::string pid_dir = dir + "/pids";
 #endif
   qtest::redis_server redis(c.redis_server, pid_dir, /*aof=*/true, dir + "/redis", redis_port);
+  qtest::raw_client("127.0.0.1", redis_port).run({"SET", string_key, "not a hash"});
+  std::filesystem::create_directories(dir + "/failed");
 
   std::vector<int> ports;
   std::vector<std::unique_ptr<child>> receivers;
@@ -427,9 +506,13 @@ bool run_chaos(const config& c, const char* self, const std::string& dir) {
         dir + "/receiver-" + std::to_string(i) + ".log"));
     receivers.back()->start();
   }
+  std::vector<worker_slot*> slots;
   for (int i = 0; i < c.workers; ++i) {
+    slots.push_back(map_slot(dir + "/worker-" + std::to_string(i) + ".slot"));
     workers.push_back(std::make_unique<child>(
-        std::vector<std::string>{self, "--role", "worker", "--redis-port", std::to_string(redis_port), "--dir", dir},
+        std::vector<std::string>{self, "--role", "worker", "--redis-port", std::to_string(redis_port), "--dir", dir,
+                                 "--index", std::to_string(i), "--seed", std::to_string(c.seed), "--fail-handlers",
+                                 std::to_string(c.fail_handlers), "--fail-effects", std::to_string(c.fail_effects)},
         dir + "/worker-" + std::to_string(i) + ".log"));
     workers.back()->start();
   }
@@ -439,6 +522,7 @@ bool run_chaos(const config& c, const char* self, const std::string& dir) {
 
   // The fault phase: kills at seeded random moments, redis-server restarted at least once (twice from 30 s).
   int kills = 0;
+  int mid_handler_kills = 0;
   int redis_restarts = 0;
   std::vector<double> redis_at = {c.seconds * std::uniform_real_distribution<double>(0.3, 0.55)(rng)};
   if (c.seconds >= 30) redis_at.push_back(c.seconds * std::uniform_real_distribution<double>(0.65, 0.85)(rng));
@@ -459,9 +543,25 @@ bool run_chaos(const config& c, const char* self, const std::string& dir) {
       const bool receiver = std::bernoulli_distribution(0.5)(rng);
       auto& group = receiver ? receivers : workers;
       const std::size_t victim = std::uniform_int_distribution<std::size_t>(0, group.size() - 1)(rng);
+      bool in_handler = false;
+      if (!receiver) {
+        // Kill the worker inside its k-th handler run from now; give up waiting after 3 s (no traffic).
+        worker_slot& slot = *slots[victim];
+        slot.parked.store(0);
+        slot.park_at.store(slot.entered.load() + std::uniform_int_distribution<std::uint32_t>(1, 3)(rng));
+        const auto give_up = steady::now() + 3s;
+        while (slot.parked.load() == 0 && steady::now() < give_up) std::this_thread::sleep_for(1ms);
+        in_handler = slot.parked.load() != 0;
+      }
       group[victim]->stop(SIGKILL);
+      if (!receiver) {
+        slots[victim]->park_at.store(0);
+        slots[victim]->parked.store(0);
+      }
       ++kills;
-      std::printf("t=%.1fs %s %zu killed\n", now, receiver ? "receiver" : "worker", victim);
+      mid_handler_kills += in_handler ? 1 : 0;
+      std::printf("t=%.1fs %s %zu killed%s\n", now, receiver ? "receiver" : "worker", victim,
+                  in_handler ? " inside a handler" : "");
       std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(down(rng) * 1000)));
       group[victim]->start();
       next_kill = now + gap(rng);
@@ -500,19 +600,35 @@ bool run_chaos(const config& c, const char* self, const std::string& dir) {
   int file_duplicated = 0;
   for (const auto& [key, count] : file_counts) file_duplicated += count > 1 ? 1 : 0;
   const long long dead = redis_integer(raw, {"XLEN", "chaos:dead"});
+  int expected_dead = 0;  // the events with a failing effect: dead-lettered by the commit script, ledger applied once
+  for (int i = 0; i < c.events; ++i) expected_dead += chosen(platform.key(i), c.seed, c.fail_effects, salt_effect);
+  int failing_handlers = 0;
+  for (int i = 0; i < c.events; ++i) failing_handlers += chosen(platform.key(i), c.seed, c.fail_handlers, salt_handler);
   const bool is_drained = drained(redis_port);
   const double seconds = std::chrono::duration<double>(steady::now() - start).count();
   std::printf(
-      "details: sends=%ld retries=%ld injected_duplicates=%d dead_letters=%lld drained=%s "
-      "file_ledger_events=%zu file_ledger_duplicated=%d processed_unacknowledged=%d dir=%s\n",
-      platform.sends(), platform.retries(), platform.duplicates(), dead, is_drained ? "yes" : "no", file_counts.size(),
-      file_duplicated, unacknowledged_processed, dir.c_str());
+      "details: sends=%ld retries=%ld injected_duplicates=%d failing_handlers=%d dead_letters=%lld "
+      "expected_dead_letters=%d drained=%s mid_handler_kills=%d file_ledger_events=%zu file_ledger_duplicated=%d "
+      "processed_unacknowledged=%d dir=%s\n",
+      platform.sends(), platform.retries(), platform.duplicates(), failing_handlers, dead, expected_dead,
+      is_drained ? "yes" : "no", mid_handler_kills, file_counts.size(), file_duplicated, unacknowledged_processed,
+      dir.c_str());
   std::printf(
       "summary: events=%d acknowledged=%d processed=%d lost=%d duplicated=%d kills=%d redis_restarts=%d "
       "seconds=%.0f\n",
       c.events, acknowledged, processed, lost, duplicated, kills, redis_restarts, seconds);
+  const bool ok = acknowledged == c.events && processed == c.events && lost == 0 && duplicated == 0 && is_drained &&
+                  dead == expected_dead;
+  if (!ok) {
+    std::printf("result: FAIL (%s)\n", lost != 0                  ? "events lost"
+                                       : duplicated != 0          ? "events processed twice"
+                                       : !is_drained              ? "stream not drained"
+                                       : acknowledged != c.events ? "events not acknowledged"
+                                       : processed != c.events    ? "events not processed"
+                                                                  : "unexpected dead letters");
+  }
   std::fflush(stdout);
-  return acknowledged == c.events && processed == c.events && lost == 0 && duplicated == 0 && is_drained;
+  return ok;
 }
 
 int run_orchestrator(const config& c, const char* self) {

@@ -1,5 +1,8 @@
 #pragma once
-// Calls into user code (hooks, verifiers, lookups) that must never let an exception out of the receiver.
+// Containment, in one place: calls into user code (handlers, hooks, verifiers, lookups, loggers) that must never let
+// an exception out of the SDK (a worker thread would std::terminate, a slot would leak), and code that reports errors
+// instead of throwing (the idempotency stores, the Redis components). With exceptions off there is nothing to catch
+// and the callable is just called. Standard library only.
 
 #include <exception>
 #include <string>
@@ -46,6 +49,21 @@ bool call_contained(F&& f, std::string& what) noexcept {
   (void)what;
   std::forward<F>(f)();
   return true;
+#endif
+}
+
+// Runs f, turning any exception (bad_alloc, a mutex error) into `fallback`.
+template <class R, class F>
+R call_or(R fallback, F&& f) noexcept {
+#if QURABLE_WEBHOOKS_DETAIL_EXCEPTIONS
+  try {
+    return f();
+  } catch (...) {
+    return fallback;
+  }
+#else
+  (void)fallback;
+  return f();
 #endif
 }
 

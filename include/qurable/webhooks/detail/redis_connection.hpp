@@ -33,7 +33,7 @@
 #define QURABLE_WEBHOOKS_DETAIL_SIGPIPE_GUARD 1
 #endif
 
-#include "call_or.hpp"
+#include "contain.hpp"
 
 namespace qurable::webhooks {
 

@@ -26,7 +26,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "../detail/call_or.hpp"
+#include "../detail/contain.hpp"
 #include "store.hpp"
 
 namespace qurable::webhooks {

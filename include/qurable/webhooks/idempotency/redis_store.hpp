@@ -15,8 +15,8 @@
 // Nothing throws. The connection a failure happened on is dropped and a new one is opened by the next call, so the
 // store recovers by itself once Redis is back; no connection is needed to construct it (Redis may start later).
 // A call that fails on a pooled connection because Redis closed it (a restart) is retried once on a fresh connection
-// before it counts (detail/redis_connection.hpp); every call is safe to repeat: a repeated SET NX finds its own
-// token and answers in_flight (the platform retries; the lease frees the key), commit and release compare tokens.
+// before it counts (detail/redis_connection.hpp); every call is safe to repeat: a repeated SET NX (the token is drawn
+// once per reserve(), not per try) finds its own token and answers acquired; commit and release compare tokens.
 //
 // Thread-safe: a pool of at most `pool_size` connections, each used by one call at a time; a call that finds every
 // connection busy waits for one (at most connect_timeout + command_timeout, then store_error).
@@ -106,8 +106,10 @@ class redis_store final : public idempotency_store {
 
   reserve_result reserve(std::string_view key) noexcept override {
     if (key.empty()) return {reserve_status::store_error, 0};
+    // One token for every try: a SET NX that ran before the connection broke is then found as ours by the retry.
+    const std::uint64_t token = next_token();
     return run(reserve_result{reserve_status::store_error, 0},
-               [&](redisContext* c, bool& healthy) { return reserve_on(c, key, healthy); });
+               [&](redisContext* c, bool& healthy) { return reserve_on(c, key, token, healthy); });
   }
 
   store_status commit(std::string_view key, std::uint64_t token) noexcept override {
@@ -161,12 +163,11 @@ class redis_store final : public idempotency_store {
     return pool_.run(on_error, std::forward<F>(f));
   }
 
-  reserve_result reserve_on(redisContext* c, std::string_view key, bool& healthy) {
+  reserve_result reserve_on(redisContext* c, std::string_view key, std::uint64_t token, bool& healthy) {
     const std::string full = full_key(key);
+    const auto hex = detail::token_hex(token);
     // A key that expires between the failed SET and the GET can be tried again; a few rounds, then in_flight.
     for (int attempt = 0; attempt < 3; ++attempt) {
-      const std::uint64_t token = next_token();
-      const auto hex = detail::token_hex(token);
       const detail::redis_reply_ptr set =
           command(c, healthy, {"SET", full, std::string_view(hex.data(), hex.size()), "NX", "PX", lease_ms_});
       if (!set) return {reserve_status::store_error, 0};
@@ -176,6 +177,10 @@ class redis_store final : public idempotency_store {
       const detail::redis_reply_ptr get = command(c, healthy, {"GET", full});
       if (!get) return {reserve_status::store_error, 0};
       if (get->type == REDIS_REPLY_STRING) {
+        // Our own token: this call's SET ran on a connection that broke before its reply (retried on a fresh one).
+        if (detail::reply_text(*get) == std::string_view(hex.data(), hex.size())) {
+          return {reserve_status::acquired, token};
+        }
         const bool committed =
             detail::reply_text(*get).substr(0, detail::redis_committed_prefix.size()) == detail::redis_committed_prefix;
         return {committed ? reserve_status::already_processed : reserve_status::in_flight, 0};

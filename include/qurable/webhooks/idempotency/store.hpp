@@ -117,7 +117,8 @@ class reservation {
 
   // Commit after the handler succeeded. not_held if this guard holds nothing (not acquired, already finished).
   store_status commit() noexcept { return finish(true); }
-  // Release now instead of at destruction (e.g. before answering 5xx). Idempotent.
+  // Release now instead of at destruction (e.g. before answering 5xx). Idempotent. When the store fails
+  // (store_error) the guard still holds the key: commit() still works, and the destructor tries the release again.
   store_status release() noexcept { return finish(false); }
   // Restarts the lease (idempotency_store::renew). not_held if this guard holds nothing.
   store_status renew() noexcept {
@@ -128,8 +129,13 @@ class reservation {
  private:
   store_status finish(bool to_commit) noexcept {
     if (!acquired() || done_) return store_status::not_held;
-    done_ = true;
-    return to_commit ? store_->commit(key_, result_.token) : store_->release(key_, result_.token);
+    if (to_commit) {
+      done_ = true;
+      return store_->commit(key_, result_.token);
+    }
+    const store_status released = store_->release(key_, result_.token);
+    done_ = released != store_status::store_error;
+    return released;
   }
 
   idempotency_store* store_;

@@ -1,9 +1,9 @@
 #pragma once
 // Effectively-once side effects for state kept in the same Redis as the stream: a handler running in a
 // redis_stream_worker queues its Redis writes here instead of sending them, and the worker runs them in the same Lua
-// call that records the event as processed and acknowledges its stream entry. Either all of it happens or none of
-// it, so a crash anywhere (before, during or after the handler) cannot apply the writes twice: the event is then
-// processed again from scratch and its writes are queued again.
+// call that records the event as processed and acknowledges its stream entry. A crash anywhere (before, during or
+// after the handler) cannot apply the writes twice: the script runs whole or not at all, and until it ran the event
+// is processed again from scratch with its writes queued again.
 //
 //   void operator()(const qw::member_created& m) const {
 //     qw::redis_effects& fx = qw::redis_effects::current();   // the batch of the event this thread is handling
@@ -12,8 +12,14 @@
 //
 // What stays at-least-once: anything the handler does outside this batch (HTTP calls, another database, a file).
 // Those may run again when the worker dies after doing them and before the commit, or when the commit fails.
-// A queued command that fails when it runs (e.g. WRONGTYPE) fails the whole commit: Redis does not roll back the
-// commands of the batch that ran before it, so make the commands ones that cannot fail on well-formed data.
+// A queued command that fails when it runs (e.g. WRONGTYPE) is NOT all or nothing: Redis does not roll back a script,
+// so the commands before it stay applied and the ones after it are not run. So that such a batch is never applied
+// twice, the same script then records the event as processed, copies the entry to the dead-letter stream (outcome
+// handler_failed, error "a queued Redis effect failed (command N, NAME): <Redis' error>; the N-1 command(s) before it
+// were applied..."), and acknowledges it: the event is not retried, a redelivery is answered as a duplicate, and an
+// operator repairs the state by hand (to run it again, delete its idempotency key, then replay it). Queue commands
+// that cannot fail on well-formed data. An error of Redis itself before anything was written (OOM, READONLY, LOADING,
+// BUSY...) is not that: the worker retries the commit, as for a connection failure.
 // Commands must touch keys of this Redis only (no cluster slot checks are made). Needs nothing but the standard
 // library; the worker that runs the batch needs hiredis.
 

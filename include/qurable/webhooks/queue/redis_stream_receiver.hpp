@@ -8,12 +8,14 @@
 // disk before the reply; with everysec up to about a second of confirmed entries can be lost if the machine (not
 // only Redis) dies; without AOF, everything since the last snapshot. docs/durable-delivery.md has the table.
 //
-// receiver_options::idempotency is not used here: the workers dedupe (a duplicate is appended and then skipped).
+// receiver_options::idempotency and idempotency_key are not used here: the workers dedupe (a duplicate is appended
+// and then skipped), with the default key or redis_worker_options::idempotency_key (which sees the stored webhook-id).
 // The dead-letter hook is called as by the synchronous receiver (refused or invalid deliveries, and 503 when Redis
 // could not take the event); a hook that throws is counted in hook_failures(), never propagated.
 //
 // Thread safety: handle() and the rest may be called from any number of request threads.
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -22,7 +24,6 @@
 #include <string_view>
 #include <utility>
 
-#include "../detail/contained_call.hpp"
 #include "../detail/redis_connection.hpp"
 #include "../http/receiver.hpp"
 #include "redis_stream.hpp"
@@ -33,7 +34,7 @@ class redis_stream_receiver {
  public:
   // Connects lazily: construction needs no Redis (ping() checks the configuration at startup).
   redis_stream_receiver(authentication auth, receiver_options options, redis_stream_options stream = {})
-      : core_(std::move(auth), contain(std::move(options), hook_failures_)),
+      : core_(std::move(auth), std::move(options)),
         parsers_(core_.options().parser),
         stream_(std::move(stream)),
         pool_(stream_.connection) {}
@@ -66,6 +67,7 @@ class redis_stream_receiver {
     const std::string received = std::to_string(detail::unix_ms_now());
     const std::string_view id = lookup("webhook-id").value_or(std::string_view());
     const std::string_view timestamp = lookup("webhook-timestamp").value_or(std::string_view());
+    bool replicated = true;
     const bool appended = pool_.run(false, [&](redisContext* c, bool& healthy) {
       // A retry on a fresh connection may append the event twice: the workers' idempotency makes that harmless.
       const detail::redis_reply_ptr r = pool_.command(
@@ -74,12 +76,16 @@ class redis_stream_receiver {
            stream_field::webhook_timestamp, timestamp, stream_field::received_ms, received, stream_field::event_type,
            e.envelope().event_type, stream_field::event_key, e.envelope().loyalty_event_key});
       if (!r) return false;
-      if (r->type == REDIS_REPLY_STRING) return true;
-      return pool_.unexpected(healthy, "XADD", *r);
+      if (r->type != REDIS_REPLY_STRING) return pool_.unexpected(healthy, "XADD", *r);
+      replicated = replicas_acknowledged(c, healthy);
+      return true;
     });
-    outcome out = appended ? detail::make_outcome(outcome_kind::accepted, 202)
-                           : detail::make_outcome(outcome_kind::store_unavailable, 503,
-                                                  "the event could not be appended to the Redis stream");
+    outcome out = !appended    ? detail::make_outcome(outcome_kind::store_unavailable, 503,
+                                                      "the event could not be appended to the Redis stream")
+                  : replicated ? detail::make_outcome(outcome_kind::accepted, 202)
+                               : detail::make_outcome(outcome_kind::store_unavailable, 503,
+                                                      "the event was appended but fewer than wait_replicas replicas "
+                                                      "acknowledged it within wait_timeout");
     detail::set_event_ids(out, e);
     return core_.respond(std::move(out), raw);
   }
@@ -94,16 +100,23 @@ class redis_stream_receiver {
 
   // The most recent Redis failure, for logs.
   std::string last_error() const { return pool_.last_error(); }
-  // Dead-letter hook calls that threw.
-  std::uint64_t hook_failures() const noexcept { return hook_failures_.load(std::memory_order_relaxed); }
+  // Calls into user code that threw (the dead-letter hook, the header lookup): receiver_core contains and counts them.
+  std::uint64_t hook_failures() const noexcept { return core_.hook_failures(); }
 
  private:
-  static receiver_options contain(receiver_options options, std::atomic<std::uint64_t>& failures) {
-    options.dead_letter = detail::contained_hook(std::move(options.dead_letter), failures);
-    return options;
+  // WAIT wait_replicas wait_timeout after an append (redis_stream_options::wait_replicas); true when enough
+  // replicas acknowledged it, or when no wait is asked for.
+  bool replicas_acknowledged(redisContext* c, bool& healthy) {
+    if (stream_.wait_replicas == 0) return true;
+    const std::string replicas = std::to_string(stream_.wait_replicas);
+    const std::string timeout = std::to_string(std::max<long long>(1, stream_.wait_timeout.count()));
+    const detail::redis_reply_ptr r = pool_.command(c, healthy, {"WAIT", replicas, timeout});
+    if (!r) return false;
+    if (r->type == REDIS_REPLY_INTEGER) return r->integer >= static_cast<long long>(stream_.wait_replicas);
+    (void)pool_.unexpected(healthy, "WAIT", *r);
+    return false;
   }
 
-  std::atomic<std::uint64_t> hook_failures_{0};  // first: the contained hook points at it
   detail::receiver_core core_;
   mutable detail::parser_pool parsers_;
   const redis_stream_options stream_;

@@ -9,9 +9,12 @@
 //      Lua call. Already processed: acknowledged as a duplicate. Reserved by another worker: left pending (retried).
 //   3. dispatch to the visitor. Queued redis_effects (redis_effects.hpp) are collected.
 //   4. success (dispatched or unhandled): ONE Lua call runs the queued effects, marks the key processed and XACKs
-//      (and XDELs) the entry. Failure: the reservation is released and the entry stays pending, to be claimed again
-//      after visibility_timeout; after max_attempts runs it goes to the dead-letter stream and the dead-letter hook,
-//      and is acknowledged.
+//      (and XDELs) the entry. When Redis fails that call (unreachable, or an error of its own such as LOADING,
+//      READONLY, OOM), it is retried for up to half of visibility_timeout: not an attempt, the handler does not run
+//      again. When a queued effect fails (WRONGTYPE...), the same call dead-letters the entry (redis_effects.hpp).
+//      Handler failure: the reservation is released and the entry stays pending, to be claimed again after
+//      visibility_timeout; after max_attempts runs it goes to the dead-letter stream and the dead-letter hook, and
+//      is acknowledged.
 // Entries a dead (SIGKILLed, partitioned) worker left pending are claimed with XAUTOCLAIM once idle for
 // visibility_timeout. The reservation lease is visibility_timeout too: a handler must finish within it, or another
 // worker may run the event again (the late commit then finds the key taken and changes nothing).
@@ -47,7 +50,7 @@
 #include "../core/outcome.hpp"
 #include "../core/parser.hpp"
 #include "../core/receive.hpp"
-#include "../detail/contained_call.hpp"
+#include "../detail/contain.hpp"
 #include "../detail/redis_connection.hpp"
 #include "../http/receiver.hpp"
 #include "../idempotency/redis_store.hpp"
@@ -74,6 +77,13 @@ struct redis_worker_options {
   // XDEL an entry once it is acknowledged (in the same script). Off: the stream keeps processed entries.
   bool delete_processed = true;
   parser_options parser;
+  // The idempotency key, as receiver_options::idempotency_key. Empty: the receivers' default,
+  // "<eventType>:<loyaltyEventKey>" (receiver_core::idempotency_key), the same records a redis_store on the same
+  // prefix keeps. A worker has no request: `headers` answers only what the stream entry stored, "webhook-id" and
+  // "webhook-timestamp" (every other header reads as absent). So a receiver key function that uses only those
+  // (e.g. key.assign(*headers("webhook-id"))) can be passed here unchanged and gives the same keys; one that reads
+  // other headers cannot be reproduced by a worker. Empty key or a throw (counted in hook_failures): the default.
+  idempotency_key_function idempotency_key;
   // Called with the raw body and the outcome of every dead-lettered entry. Contained: a throw is counted.
   dead_letter_hook dead_letter;
   // One line per failure (Redis unavailable, handler failed and will be retried, dead-lettered). Contained.
@@ -102,18 +112,46 @@ constexpr std::string_view stream_reserve_script =
     "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
     "return {0, redis.call('HINCRBY', KEYS[2], ARGV[3], 1)}";
 
-// KEYS[1] idempotency key, KEYS[2] stream, KEYS[3] attempts hash. ARGV[1] token, ARGV[2] "done:<token>", ARGV[3] TTL
-// ms, ARGV[4] group, ARGV[5] entry id, ARGV[6] "1" to XDEL, ARGV[7...] the effects (count, arguments; repeated).
+// KEYS[1] idempotency key, KEYS[2] stream, KEYS[3] attempts hash, KEYS[4] dead-letter stream. ARGV[1] token,
+// ARGV[2] "done:<token>", ARGV[3] TTL ms, ARGV[4] group, ARGV[5] entry id, ARGV[6] "1" to XDEL, ARGV[7] now (Unix
+// ms), ARGV[8...] the effects (count, arguments; repeated).
 // 1: committed (effects applied now, or by this same token before); 2: someone else committed it (effects dropped);
 // 0: another holder has the key (nothing done, the entry stays pending).
+// {3, n, error}: effect n (1-based) failed with `error`. The effects before it stay applied (Redis has no rollback),
+// so the batch must never run again: in this same script the key is recorded as processed, the entry is copied to
+// the dead-letter stream with the error, acknowledged and deleted. An error of Redis itself on the first effect,
+// before anything was written (OOM, READONLY, NOREPLICAS...), is returned as the script's error instead: nothing was
+// applied, and the caller treats it as Redis being unavailable.
 constexpr std::string_view stream_commit_script =
     "local v = redis.call('GET', KEYS[1]) "
     "local r = 1 "
     "if v == ARGV[1] or not v then "
-    "  local i = 7 "
+    "  local i = 8 "
+    "  local k = 0 "
     "  while i <= #ARGV do "
     "    local n = tonumber(ARGV[i]) "
-    "    redis.call(unpack(ARGV, i + 1, i + n)) "
+    "    k = k + 1 "
+    "    local ok = redis.pcall(unpack(ARGV, i + 1, i + n)) "
+    "    if type(ok) == 'table' and ok.err then "
+    "      local w = string.match(ok.err, '^%u+') "
+    "      if k == 1 and (w == 'OOM' or w == 'READONLY' or w == 'NOREPLICAS' or w == 'MASTERDOWN' or w == 'LOADING' "
+    "          or w == 'BUSY' or w == 'TRYAGAIN' or w == 'CLUSTERDOWN' or w == 'MISCONF') then return ok end "
+    "      redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) "
+    "      local msg = 'a queued Redis effect failed (command ' .. k .. ', ' .. ARGV[i + 1] .. '): ' .. ok.err .. "
+    "        '; the ' .. (k - 1) .. ' command(s) before it were applied and the event is recorded as processed, so '"
+    "        .. 'it is not run again' "
+    "      local e = redis.call('XRANGE', KEYS[2], ARGV[5], ARGV[5]) "
+    "      local f = {} "
+    "      if #e > 0 then f = e[1][2] end "
+    "      local a = redis.call('HGET', KEYS[3], ARGV[5]) or '1' "
+    "      for _, x in ipairs({'source-id', ARGV[5], 'outcome', 'handler_failed', 'error', msg, 'attempts', a, "
+    "          'dead-ms', ARGV[7]}) do f[#f + 1] = x end "
+    "      redis.call('XADD', KEYS[4], '*', unpack(f)) "
+    "      redis.call('XACK', KEYS[2], ARGV[4], ARGV[5]) "
+    "      if ARGV[6] == '1' then redis.call('XDEL', KEYS[2], ARGV[5]) end "
+    "      redis.call('HDEL', KEYS[3], ARGV[5]) "
+    "      return {3, k, msg} "
+    "    end "
     "    i = i + n + 1 "
     "  end "
     "  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) "
@@ -185,15 +223,27 @@ class redis_stream_worker {
   const std::string& consumer() const noexcept { return options_.consumer; }
   const redis_worker_options& options() const noexcept { return options_; }
 
-  // One round: claims entries idle for visibility_timeout (XAUTOCLAIM), else reads new ones (XREADGROUP, waiting
-  // up to `block`), and processes them all. Returns the number of entries finished (acknowledged) in the round.
+  // One round: claims entries idle for visibility_timeout (XAUTOCLAIM, every visibility_timeout / 4), then reads
+  // new ones (XREADGROUP, waiting up to `block`), and processes them all. Returns the number of entries finished
+  // (acknowledged) in the round. Claiming goes on while a claim comes back full or the scan is not complete, up to
+  // max_claim_rounds batches per round; the next round goes on from there at once when entries are left.
   std::size_t poll() noexcept {
+    static constexpr int max_claim_rounds = 16;
     std::size_t finished = 0;
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_claim_) {
       next_claim_ =
           now + std::max<std::chrono::milliseconds>(options_.visibility_timeout / 4, std::chrono::milliseconds(100));
-      finished += read_and_process(true);
+      bool more = false;
+      for (int round = 0; round < max_claim_rounds && !stopping(); ++round) {
+        claimed_ = 0;
+        const std::uint64_t errors = stats_.redis_errors;
+        finished += read_and_process(true);
+        if (stats_.redis_errors != errors) break;  // Redis failed: run() waits before the next round
+        more = claimed_ >= batch_size() || cursor_ != "0-0";
+        if (!more) break;
+      }
+      if (more) next_claim_ = now;  // not done: the next round claims again
     }
     finished += read_and_process(false);
     return finished;
@@ -219,6 +269,8 @@ class redis_stream_worker {
   std::string last_error() const { return pool_.last_error(); }
 
  private:
+  std::size_t batch_size() const noexcept { return options_.batch == 0 ? 1 : options_.batch; }
+
   static redis_connection_options single(redis_connection_options o) {
     o.pool_size = 1;
     return o;
@@ -235,9 +287,8 @@ class redis_stream_worker {
 
   template <class F>
   void hook(F&& f) noexcept {
-    std::atomic<std::uint64_t> failures{0};
-    (void)detail::contained_call(failures, std::forward<F>(f));
-    stats_.hook_failures += failures.load(std::memory_order_relaxed);
+    std::string thrown;  // what it said: not kept (the count is in the stats; logging it could throw again)
+    if (!detail::call_contained(std::forward<F>(f), thrown)) ++stats_.hook_failures;
   }
 
   void redis_failed(std::string_view what) noexcept {
@@ -291,6 +342,7 @@ class redis_stream_worker {
       if (claim) {
         // Keep the XAUTOCLAIM cursor ("0-0" when the scan is complete).
         cursor_.assign(detail::reply_text(*reply->element[0]));
+        claimed_ = entries->elements;
       }
       return finished;
     });
@@ -337,14 +389,22 @@ class redis_stream_worker {
       return dead_letter(id, fields, out, 0, 0);
     }
     const event& e = *parsed;
-    const std::string_view key = detail::receiver_core::idempotency_key(e, body_, fallback_key_);
+    const std::string_view key = idempotency_key(e, fields);
     full_key_.assign(stream_.key_prefix).append(key.data(), key.size());
+    if (full_key_ == stream_.stream || full_key_ == attempts_key_ || full_key_ == stream_.dead_letter_stream) {
+      outcome out = detail::make_outcome(outcome_kind::store_unavailable, 503,
+                                         "the event's idempotency key is one of the stream's own keys (" + full_key_ +
+                                             "): key_prefix must not be a prefix of the stream keys");
+      detail::set_event_ids(out, e);
+      return dead_letter(id, fields, out, 0, 0);
+    }
 
     std::uint64_t token = next_token();
     const auto hex = detail::token_hex(token);
     const std::string_view token_text(hex.data(), hex.size());
     long long attempts = 0;
     const int reserved = reserve(id, token_text, attempts);
+    if (reserved == -3) return reserve_refused(id, fields, e);
     if (reserved < 0) return false;  // Redis failed: the entry stays pending
     if (reserved == 2) {             // processed before: acknowledge it without running anything
       const int acknowledged = commit(id, token_text, /*with_effects=*/false);
@@ -370,7 +430,7 @@ class redis_stream_worker {
       out = detail::from_dispatch(e, dispatch(e, visitor_));
     }
     if (out.kind != outcome_kind::handler_failed) {
-      const int committed = commit(id, token_text, true);
+      const int committed = commit_retrying(id, token_text);
       if (committed == 1) {
         ++stats_.processed;
         return true;
@@ -383,13 +443,16 @@ class redis_stream_worker {
         ++stats_.busy;  // our lease ran out and another worker holds the event: it will finish it
         return false;
       }
-      if (committed == -2) {  // a queued effect failed when it ran: a handler failure, retried
-        out = detail::make_outcome(outcome_kind::handler_failed, 500, "a queued Redis effect failed: " + commit_error_,
-                                   error_code::handler_failed);
+      if (committed == 3) {  // a queued effect failed: the script dead-lettered the entry (never applied twice)
+        ++stats_.failed;
+        ++stats_.dead_lettered;
+        out = detail::make_outcome(outcome_kind::handler_failed, 500, commit_error_, error_code::handler_failed);
         detail::set_event_ids(out, e);
-      } else {
-        return false;  // Redis failed: the entry stays pending and is processed again; nothing was applied
+        log("redis stream worker: entry ", id, " dead-lettered (handler_failed): " + out.message);
+        if (options_.dead_letter) hook([&] { options_.dead_letter(body_, out); });
+        return true;
       }
+      return false;  // Redis failed (no attempt is counted): the entry stays pending; nothing was applied
     }
     ++stats_.failed;
     if (attempts >= static_cast<long long>(options_.max_attempts)) {
@@ -400,7 +463,56 @@ class redis_stream_worker {
     return false;
   }
 
-  // 0 acquired (attempts set), 1 in flight elsewhere, 2 processed, -1 Redis failed.
+  // options_.idempotency_key's key when it is set and gives one (with the headers the entry stored), else the
+  // receivers' default.
+  std::string_view idempotency_key(const event& e, const redisReply& fields) {
+    if (options_.idempotency_key) {
+      custom_key_.clear();
+      const auto stored = [&fields](std::string_view name) -> std::string_view {
+        if (name == stream_field::webhook_id || name == stream_field::webhook_timestamp) {
+          return detail::stream_entry_field(fields, name);
+        }
+        return {};
+      };
+      const header_lookup headers(stored);
+      std::string thrown;
+      if (!detail::call_contained([&] { options_.idempotency_key(e, headers, body_, custom_key_); }, thrown)) {
+        ++stats_.hook_failures;
+      } else if (!custom_key_.empty()) {
+        return custom_key_;
+      }
+    }
+    return detail::receiver_core::idempotency_key(e, body_, fallback_key_);
+  }
+
+  // The reserve script got an error reply about the key itself (e.g. WRONGTYPE: something else lives at that key).
+  // Such an entry would fail the same way forever: once it was delivered more than max_attempts times (XPENDING's
+  // delivery count; the handler never ran) it is dead-lettered. Until then it stays pending. True when finished.
+  bool reserve_refused(std::string_view id, const redisReply& fields, const event& e) {
+    long long deliveries = -1;
+    (void)pool_.run(false, [&](redisContext* c, bool& healthy) {
+      const detail::redis_reply_ptr r =
+          pool_.command(c, healthy, {"XPENDING", stream_.stream, stream_.group, id, id, "1"});
+      if (!r) return false;
+      // [[id, consumer, idle ms, delivery count]]
+      if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
+          r->element[0]->elements == 4 && r->element[0]->element[3]->type == REDIS_REPLY_INTEGER) {
+        deliveries = r->element[0]->element[3]->integer;
+        return true;
+      }
+      return pool_.unexpected(healthy, "XPENDING", *r);
+    });
+    log("redis stream worker: reserving the idempotency key of entry ", id, " failed: " + commit_error_);
+    if (deliveries <= static_cast<long long>(options_.max_attempts)) return false;
+    outcome out = detail::make_outcome(outcome_kind::store_unavailable, 503,
+                                       "the idempotency key could not be reserved after " + std::to_string(deliveries) +
+                                           " deliveries: " + commit_error_);
+    detail::set_event_ids(out, e);
+    return dead_letter(id, fields, out, 0, deliveries);
+  }
+
+  // 0 acquired (attempts set), 1 in flight elsewhere, 2 processed, -1 Redis failed, -3 Redis refused the key (an
+  // error reply that is not about the state of Redis, e.g. WRONGTYPE; commit_error_ has it).
   int reserve(std::string_view id, std::string_view token, long long& attempts) {
     const int status = pool_.run(-1, [&](redisContext* c, bool& healthy) {
       const detail::redis_reply_ptr r = pool_.command(
@@ -411,45 +523,65 @@ class redis_stream_worker {
         attempts = r->element[1]->integer;
         return static_cast<int>(r->element[0]->integer);
       }
+      const bool refused = r->type == REDIS_REPLY_ERROR && !detail::redis_unavailable_error(detail::reply_text(*r));
+      if (refused) commit_error_.assign(detail::reply_text(*r));
       (void)pool_.unexpected(healthy, "EVAL reserve", *r);
-      return -1;
+      return refused ? -3 : -1;
     });
-    if (status < 0) redis_failed("reserving an event failed");
+    if (status == -1) redis_failed("reserving an event failed");
+    if (status == -3) ++stats_.redis_errors;
     return status;
   }
 
-  // 1 committed, 2 committed by someone else, 0 held by someone else, -1 Redis failed, -2 an effect failed.
+  // 1 committed, 2 committed by someone else, 0 held by someone else, 3 an effect failed (the script dead-lettered
+  // the entry; commit_error_ says why), -1 Redis failed (an error reply of Redis itself included: nothing applied).
   int commit(std::string_view id, std::string_view token, bool with_effects) {
     done_value_.assign(detail::redis_committed_prefix).append(token.data(), token.size());
+    now_ms_ = std::to_string(detail::unix_ms_now());
     argv_.clear();
     lengths_.clear();
     const auto add = [this](std::string_view a) { add_arg(a); };
     for (std::string_view a :
-         {std::string_view("EVAL"), detail::stream_commit_script, std::string_view("3"), std::string_view(full_key_),
-          std::string_view(stream_.stream), std::string_view(attempts_key_), token, std::string_view(done_value_),
-          std::string_view(ttl_ms_), std::string_view(stream_.group), id,
-          std::string_view(options_.delete_processed ? "1" : "0")}) {
+         {std::string_view("EVAL"), detail::stream_commit_script, std::string_view("4"), std::string_view(full_key_),
+          std::string_view(stream_.stream), std::string_view(attempts_key_),
+          std::string_view(stream_.dead_letter_stream), token, std::string_view(done_value_), std::string_view(ttl_ms_),
+          std::string_view(stream_.group), id, std::string_view(options_.delete_processed ? "1" : "0"),
+          std::string_view(now_ms_)}) {
       add(a);
     }
     if (with_effects) {
       for (const std::string& word : effects_) add(word);
     }
-    bool effect_failed = false;
     const int status = pool_.run(-1, [&](redisContext* c, bool& healthy) {
       const detail::redis_reply_ptr r =
           pool_.command_argv(c, healthy, static_cast<int>(argv_.size()), argv_.data(), lengths_.data());
       if (!r) return -1;
       if (r->type == REDIS_REPLY_INTEGER) return static_cast<int>(r->integer);
-      if (r->type == REDIS_REPLY_ERROR) {
-        commit_error_.assign(detail::reply_text(*r));
-        effect_failed = with_effects && !effects_.empty();
+      if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_INTEGER &&
+          r->element[0]->integer == 3) {
+        commit_error_.assign(detail::reply_text(*r->element[2]));
+        return 3;
       }
       (void)pool_.unexpected(healthy, "EVAL commit", *r);
       return -1;
     });
-    if (status == -1 && effect_failed) return -2;
     if (status == -1) redis_failed("committing an event failed");
     return status;
+  }
+
+  // commit(), and while Redis fails (unreachable, or an error of its own: LOADING, READONLY, OOM, BUSY...) the same
+  // commit again, with backoff, for up to half the lease: the handler ran, so this is not a failed attempt, and the
+  // script is idempotent under our token. Gives up early when stop() is called; the entry is then claimed again
+  // after visibility_timeout and the handler runs again (that run counts as an attempt).
+  int commit_retrying(std::string_view id, std::string_view token) {
+    const auto give_up = std::chrono::steady_clock::now() + options_.visibility_timeout / 2;
+    std::chrono::milliseconds pause(25);
+    for (;;) {
+      const int committed = commit(id, token, true);
+      if (committed != -1 || stopping() || std::chrono::steady_clock::now() + pause >= give_up) return committed;
+      std::this_thread::sleep_for(pause);
+      pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(1));
+    }
   }
 
   void release(std::string_view token) {
@@ -537,15 +669,18 @@ class redis_stream_worker {
   std::atomic<bool> stopping_{false};
   std::chrono::steady_clock::time_point next_claim_{};
   std::string cursor_ = "0-0";
+  std::size_t claimed_ = 0;  // entries in the last XAUTOCLAIM reply
   redis_worker_stats stats_;
   std::mt19937_64 tokens_;
 
   // Reused per entry: no allocation once they have grown.
   std::string body_;
   std::string fallback_key_;
+  std::string custom_key_;
   std::string full_key_;
   std::string done_value_;
   std::string commit_error_;
+  std::string now_ms_;
   redis_effects effects_;
   std::vector<const char*> argv_;
   std::vector<std::size_t> lengths_;

@@ -124,3 +124,58 @@ TEST_CASE("async_receiver: accepting and dispatching a warm event does not alloc
   CHECK(m.allocations == 0);
   CHECK(handled == 1010);
 }
+
+namespace {
+// Counts what it is told: the observed path's own cost, without an adapter's.
+struct counting_observer final : qw::observer {
+  std::atomic<long> requests{0};
+  std::atomic<long> depths{0};
+  void on_request(const qw::request_record& r) override {
+    if (r.ran(qw::observe_stage::parse)) ++requests;
+  }
+  void on_queue_depth(std::size_t, std::size_t) override { ++depths; }
+};
+}  // namespace
+
+TEST_CASE("receiver and async_receiver with an observer: a warm observed request does not allocate", "[alloc]") {
+  counting_observer seen;
+  qw::memory_store store;
+  qw::receiver_options options;
+  options.observer = &seen;
+  options.idempotency = &store;
+  int handled = 0;
+  const qw::receiver rx(qw::overloaded{[&handled](const qw::event_envelope&) { ++handled; }},
+                        qw::authentication::none_i_know_what_i_am_doing(), options);
+  const auto deliver = [&](int i) {
+    const qw::response r =
+        rx.handle("POST", json_content_type, i % 2 ? qwt::examples::member_created : qwt::examples::coupon_code_used);
+    return static_cast<int>(r.outcome().kind == qw::outcome_kind::duplicate);
+  };
+  measure(10, deliver);
+  const measured m = measure(2000, deliver);
+  CHECK(m.acknowledged == 2000);
+  CHECK(m.allocations == 0);
+  CHECK(seen.requests == 2010);
+
+  qw::async_options queue;
+  queue.workers = 1;
+  queue.capacity = 1;
+  qw::receiver_options async_options;
+  async_options.observer = &seen;
+  std::atomic<int> dispatched{0};
+  qw::async_receiver arx(qw::overloaded{[&dispatched](const qw::coupon_event&) { ++dispatched; }},
+                         qw::authentication::none_i_know_what_i_am_doing(), async_options, queue);
+  const auto accept = [&](int i) {
+    const qw::response r = arx.handle("POST", json_content_type,
+                                      i % 2 ? qwt::examples::coupon_code_used : qwt::examples::coupon_code_assigned);
+    while (arx.pending() != 0) std::this_thread::yield();
+    return static_cast<int>(r.status() == 202);
+  };
+  measure(10, accept);
+  const measured a = measure(1000, accept);
+  arx.shutdown();
+  CHECK(a.acknowledged == 1000);
+  CHECK(a.allocations == 0);
+  CHECK(dispatched == 1010);
+  CHECK(seen.depths == 2 * 1010);
+}

@@ -5,9 +5,6 @@
 // promtool is installed (QURABLE_PROMTOOL), `promtool check metrics`. Also the JSON log line per request. About 1 s.
 
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -132,14 +129,7 @@ TEST_CASE("--metrics-port: /metrics counts each outcome exactly; the exposition 
   CHECK(m.value(R"(qurable_webhooks_handler_seconds_count{event_type="coupon-code-used"})") == 1);
 
 #if defined(QURABLE_PROMTOOL)
-  const std::string file = name + ".metrics.txt";
-  {
-    std::ofstream out(file, std::ios::binary);
-    out << text;
-  }
-  const std::string command = std::string(QURABLE_PROMTOOL) + " check metrics < " + file + " 2>&1";
-  CHECK(std::system(command.c_str()) == 0);
-  std::remove(file.c_str());
+  CHECK(qurable::test::promtool_check(QURABLE_PROMTOOL, text, name + ".metrics.txt") == 0);
 #endif
 
   REQUIRE(server.stop() == 0);

@@ -11,7 +11,9 @@
 //   json log    the same with a json_log_observer writing to a sink that keeps only the line's length
 // Then the same at the receiver level: qw::receiver::handle() (method, Content-Type, an authentication that accepts,
 // parse, dispatch, the response) with no observer, with the Prometheus observer and with a no-op observer, against
-// the same receiver unobserved (a second instance as A/A). This is the cost an application pays per request.
+// the same receiver unobserved (a second instance as A/A). This is the cost an application pays per request. With
+// the signature component (QURABLE_BENCH_SIGNATURE) the same again with Standard Webhooks signatures checked, as a
+// production receiver does (still no HTTP: an HTTP request costs tens of microseconds more, see qurable-http-bench).
 // Method as qurable-bench (docs/performance.md): calibrated ~2 ms samples of the four-event mix, 31 rounds, the order
 // of candidates rotating per round, thread CPU time, medians; each ratio is the median over rounds of the per-round
 // ratio to `plain`.
@@ -20,6 +22,11 @@
 #include <time.h>
 #include <qurable/webhooks.hpp>
 #include <qurable/webhooks/http/receiver.hpp>
+#if defined(QURABLE_BENCH_SIGNATURE)
+#include <ctime>
+
+#include <qurable/webhooks/auth/standard_webhooks.hpp>
+#endif
 #include <qurable/webhooks/observe/json_log.hpp>
 #include <qurable/webhooks/observe/observer.hpp>
 #include <qurable/webhooks/observe/prometheus.hpp>
@@ -132,12 +139,33 @@ std::optional<std::string_view> json_headers(std::string_view name) {
   return std::nullopt;
 }
 
-auto make_receiver(qw::observer* o) {
+std::unique_ptr<qw::receiver<nothing>> make_receiver(qw::observer* o, qw::authentication auth) {
   qw::receiver_options options;
   options.observer = o;
-  return std::make_unique<qw::receiver<nothing>>(
-      nothing{}, qw::authentication::with([](const qw::header_lookup&, std::string_view) { return true; }), options);
+  return std::make_unique<qw::receiver<nothing>>(nothing{}, std::move(auth), options);
 }
+
+qw::authentication accept_all() {
+  return qw::authentication::with([](const qw::header_lookup&, std::string_view) { return true; });
+}
+
+#if defined(QURABLE_BENCH_SIGNATURE)
+constexpr std::string_view bench_secret = "whsec_cXVyYWJsZS13ZWJob29rcyBkZW1vIHNlY3JldCwgMzI=";
+
+// A delivery's signed headers, as views.
+struct signed_headers {
+  std::string id;
+  std::string timestamp;
+  std::string signature;
+  std::optional<std::string_view> operator()(std::string_view name) const {
+    if (name == "content-type") return std::string_view("application/json");
+    if (name == "webhook-id") return std::string_view(id);
+    if (name == "webhook-timestamp") return std::string_view(timestamp);
+    if (name == "webhook-signature") return std::string_view(signature);
+    return std::nullopt;
+  }
+};
+#endif
 
 }  // namespace
 
@@ -183,7 +211,8 @@ int main() {
   prometheus::Registry receiver_registry;
   qw::prometheus_observer receiver_metrics(receiver_registry);
   const std::array<std::unique_ptr<qw::receiver<nothing>>, 4> receivers = {
-      make_receiver(nullptr), make_receiver(&receiver_metrics), make_receiver(&no_op), make_receiver(nullptr)};
+      make_receiver(nullptr, accept_all()), make_receiver(&receiver_metrics, accept_all()),
+      make_receiver(&no_op, accept_all()), make_receiver(nullptr, accept_all())};
   compare(
       "receiver::handle()", {"no observer", "prometheus", "no-op obs.", "no obs. again"}, events.size(),
       [&](std::size_t c) {
@@ -195,6 +224,36 @@ int main() {
       1);
   std::uint64_t observer_failures = 0;
   for (const auto& r : receivers) observer_failures += r->observer_failures();
+
+#if defined(QURABLE_BENCH_SIGNATURE)
+  std::vector<signed_headers> signatures;
+  const std::string now = std::to_string(static_cast<long long>(std::time(nullptr)));
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    signed_headers h{"msg_bench_" + std::to_string(i), now, {}};
+    h.signature = qw::sign_standard_webhooks(bench_secret, h.id, h.timestamp, events[i]).value_or("");
+    signatures.push_back(h);
+  }
+  const std::array<std::unique_ptr<qw::receiver<nothing>>, 3> verifying = {
+      make_receiver(nullptr, qw::standard_webhooks(bench_secret)),
+      make_receiver(&receiver_metrics, qw::standard_webhooks(bench_secret)),
+      make_receiver(nullptr, qw::standard_webhooks(bench_secret))};
+  std::uint64_t verified = 0;
+  compare(
+      "receiver::handle(), Standard Webhooks signatures", {"no observer", "prometheus", "no obs. again"}, events.size(),
+      [&](std::size_t c) {
+        for (std::size_t i = 0; i < events.size(); ++i) {
+          const qw::response r = verifying[c]->handle("POST", signatures[i], events[i]);
+          verified += r.status() == 200 ? 1 : 0;
+        }
+      },
+      1);
+  sink += verified;
+  if (verified % events.size() != 0 || verified == 0) {
+    std::fprintf(stderr, "qurable-observe-bench: some signed deliveries were not answered 200\n");
+    return 1;
+  }
+  for (const auto& r : verifying) observer_failures += r->observer_failures();
+#endif
 
   std::printf("(sink %llu, logged %llu bytes, observer failures %llu)\n", static_cast<unsigned long long>(sink),
               static_cast<unsigned long long>(logged),

@@ -81,9 +81,11 @@ class receiver {
     // Null unless receiver_options::observer is set: then no clock is read and nothing below is recorded.
     std::optional<request_record> storage;
     request_record* const record = core_.begin_record(storage, raw.size());
-    if (std::optional<response> refused = core_.screen(method, lookup, raw, record)) return std::move(*refused);
+    stage_clock clock(record);  // one clock read per stage boundary: authentication, parse, store, handler, store
+    if (std::optional<response> refused = core_.screen(method, lookup, raw, record, &clock)) {
+      return std::move(*refused);
+    }
 
-    stage_clock clock(record);
     const detail::parser_pool::lease parser = parsers_.acquire();
     const parse_result parsed = detail::parse_body(*parser, body);
     clock.lap(observe_stage::parse);

@@ -120,11 +120,14 @@ class async_receiver {
     // Null unless receiver_options::observer is set: then no clock is read and nothing below is recorded.
     std::optional<request_record> storage;
     request_record* const record = core_.begin_record(storage, raw.size());
-    if (std::optional<response> refused = core_.screen(method, lookup, raw, record)) return std::move(*refused);
+    stage_clock clock(record);  // one clock read per stage boundary
+    if (std::optional<response> refused = core_.screen(method, lookup, raw, record, &clock)) {
+      return std::move(*refused);
+    }
 
     slot_guard slot(*this, take_slot());
     if (!slot) return core_.respond(refusal(), raw, record);
-    stage_clock clock(record);  // parse time includes the copy of the body into the slot
+    // From here, parse time includes taking a slot and the copy of the body into it.
 
     // The owned copy, with the padding simdjson needs, so the parser reads it in place.
     slot->body.reserve(raw.size() + simdjson::SIMDJSON_PADDING);

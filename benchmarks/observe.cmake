@@ -8,4 +8,10 @@ add_executable(qurable-observe-bench ${CMAKE_CURRENT_SOURCE_DIR}/observe_bench.c
 target_link_libraries(qurable-observe-bench PRIVATE qurable::webhooks qurable::webhooks_prometheus)
 target_compile_definitions(qurable-observe-bench PRIVATE
   QURABLE_BENCH_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
+# With the signature component, the receiver level also runs with Standard Webhooks signatures (HMAC-SHA256), as a
+# production receiver does.
+if(TARGET qurable::webhooks_signature)
+  target_link_libraries(qurable-observe-bench PRIVATE qurable::webhooks_signature)
+  target_compile_definitions(qurable-observe-bench PRIVATE QURABLE_BENCH_SIGNATURE=1)
+endif()
 qurable_webhooks_set_warnings(qurable-observe-bench)

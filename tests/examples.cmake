@@ -45,6 +45,29 @@ foreach(_example httplib_receiver beast_receiver civetweb_receiver)
   endif()
 endforeach()
 
+# --metrics-port: signed events, then /metrics scraped over HTTP with exact counter values and the exposition checked
+# (strict parser; promtool too when installed). Only for the examples built with the metrics (the Prometheus
+# component). About 1 s each.
+find_program(QURABLE_PROMTOOL_EXECUTABLE promtool)
+foreach(_example httplib_receiver beast_receiver)
+  if(TARGET ${_example} AND TARGET qurable::webhooks_prometheus)
+    get_target_property(_qw_defs ${_example} COMPILE_DEFINITIONS)
+    if(NOT "QURABLE_EXAMPLES_METRICS=1" IN_LIST _qw_defs)
+      continue()
+    endif()
+    string(TOUPPER "${_example}" _upper)
+    set(_qw_promtool "")
+    if(QURABLE_PROMTOOL_EXECUTABLE)
+      set(_qw_promtool QURABLE_PROMTOOL="${QURABLE_PROMTOOL_EXECUTABLE}")
+    endif()
+    qurable_add_example_test(example_${_example}_metrics_tests
+      SOURCES examples/test_metrics.cpp
+      EXES ${_example}
+      TIMEOUT 60
+      DEFINES QURABLE_EXAMPLE_EXE=QURABLE_${_upper}_EXE QURABLE_EXAMPLE_NAME="${_example}" ${_qw_promtool})
+  endif()
+endforeach()
+
 # httplib_receiver --demo: its exit code and what it prints.
 if(TARGET httplib_receiver)
   qurable_add_example_test(example_httplib_demo_tests SOURCES examples/test_demo.cpp EXES httplib_receiver TIMEOUT 60)

@@ -3,7 +3,8 @@
 # OpenSSL was found.
 find_package(Threads REQUIRED)
 
-set(_qw_receiver_sources test_receiver.cpp test_receiver_owned.cpp test_receiver_hooks.cpp test_receiver_keys.cpp)
+set(_qw_receiver_sources test_receiver.cpp test_receiver_owned.cpp test_receiver_hooks.cpp test_receiver_keys.cpp
+  test_receiver_observe.cpp)
 set(_qw_testing_sources test_testing.cpp)
 set(_qw_receiver_libs Threads::Threads)
 if(TARGET qurable::webhooks_signature)

@@ -305,14 +305,7 @@ TEST_CASE("prometheus: /metrics served over HTTP and scraped on loopback", "[pro
 
 #if defined(QURABLE_PROMTOOL)
   // promtool reads the exposition from stdin; exit status 0 means it parsed and passed its lint.
-  const std::string file = "prometheus_tests.metrics.txt";
-  {
-    std::ofstream out(file, std::ios::binary);
-    out << response->body;
-  }
-  const std::string command = std::string(QURABLE_PROMTOOL) + " check metrics < " + file + " 2>&1";
-  CHECK(std::system(command.c_str()) == 0);
-  std::remove(file.c_str());
+  CHECK(qurable::test::promtool_check(QURABLE_PROMTOOL, response->body, "prometheus_tests.metrics.txt") == 0);
 #endif
 }
 #endif

@@ -50,6 +50,7 @@
 
 #include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
 #include "../common/http_guard.hpp"       // framing and content coding, checked from the header
+#include "../common/observability.hpp"    // the JSON log line per request, --metrics-port
 
 namespace qw = qurable::webhooks;
 namespace beast = boost::beast;
@@ -65,6 +66,8 @@ using qurable_examples::framing_headers;
 using qurable_examples::framing_refusal;
 using qurable_examples::log_line;
 using qurable_examples::loyalty_handlers;
+using qurable_examples::metrics_usage;
+using qurable_examples::observability;
 using qurable_examples::parse_number;
 using qurable_examples::secret_env;
 using qurable_examples::simulated_outage;
@@ -88,16 +91,6 @@ struct beast_headers {
     return it == message.end() ? std::string_view() : to_std(it->value());
   }
 };
-
-void log_response(const request& req, const qw::response& answer) {
-  const qw::outcome& o = answer.outcome();
-  std::string details;
-  if (!o.event_type.empty()) details.append(" ").append(o.event_type.data(), o.event_type.size());
-  if (!o.loyalty_event_key.empty()) details.append(" ").append(o.loyalty_event_key.data(), o.loyalty_event_key.size());
-  if (!o.message.empty()) details.append(" (").append(o.message).append(")");
-  log_line("request ", to_std(req.method_string()), " ", to_std(req.target()), " -> ", answer.status(), " ",
-           qw::to_string(o.kind), details);
-}
 
 // What every session needs; lives in main() for as long as the io_context runs.
 struct endpoint_context {
@@ -220,7 +213,6 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void write(const qw::response& answer, bool close) {
-    log_response(parser_->get(), answer);
     response_ = {};
     response_.version(parser_->get().version());
     response_.result(static_cast<unsigned>(answer.status()));
@@ -343,6 +335,7 @@ struct options {
   int idle_timeout_s = 5;
   std::size_t max_connections = 1024;
   std::vector<std::string> fail_once;
+  observability observed;  // --metrics-port, --metrics-host
 };
 
 void usage(std::FILE* to) {
@@ -350,7 +343,7 @@ void usage(std::FILE* to) {
       to,
       "usage: beast_receiver [--host HOST] [--port PORT] [--path PATH] [--threads N] [--max-body-bytes N]\n"
       "                      [--request-timeout-s S] [--idle-timeout-s S] [--max-connections N]\n"
-      "                      [--fail-once LOYALTY_EVENT_KEY]...\n"
+      "                      [--fail-once LOYALTY_EVENT_KEY]... [--metrics-port N [--metrics-host HOST]]\n"
       "\n"
       "  --host HOST        address to listen on (default 127.0.0.1)\n"
       "  --port PORT        port to listen on; 0 picks a free one (default 8080)\n"
@@ -362,14 +355,15 @@ void usage(std::FILE* to) {
       "  --max-connections N    connections open at once; more are closed when accepted (default 1024)\n"
       "  --fail-once KEY    demo knob: the handler fails (500) the first delivery of the event with this\n"
       "                     loyaltyEventKey, as if a downstream service were down; the retry succeeds\n"
+      "%s"
       "\n"
       "environment:\n"
       "  %s  the endpoint's signing secret, whsec_<base64>; while rotating, the new and\n"
       "                          the old one separated by a space\n"
       "\n"
-      "Prints \"listening on http://HOST:PORT/PATH\" once ready, then one line per request, handled event and\n"
-      "dead letter. Stops on SIGINT or SIGTERM.\n",
-      secret_env);
+      "Prints \"listening on http://HOST:PORT/PATH\" once ready, then one JSON line per request\n"
+      "({\"log\":\"request\",...}) and a line per handled event and dead letter. Stops on SIGINT or SIGTERM.\n",
+      metrics_usage, secret_env);
 }
 
 std::optional<int> parse_arguments(int argc, char** argv, options& o) {
@@ -398,6 +392,7 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
     } else if (arg == "--max-connections" && value(v) && parse_number(v, o.max_connections) && o.max_connections > 0) {
     } else if (arg == "--fail-once" && value(v) && !v.empty()) {
       o.fail_once.emplace_back(v);
+    } else if (observability::is_flag(arg) && value(v) && o.observed.parse_flag(arg, v)) {
     } else {
       std::fprintf(stderr, "beast_receiver: bad or incomplete argument: %s\n\n", argv[i]);
       usage(stderr);
@@ -426,10 +421,15 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Before the receiver: it must outlive it. Binds the metrics port when --metrics-port was given.
+  if (const std::optional<int> stop = o.observed.start("beast_receiver")) return *stop;
+
   qw::memory_store processed;  // dedupes within this process; must outlive the receiver
   qw::receiver_options receiver_options;
   receiver_options.parser.max_body_size = o.max_body_bytes;
   receiver_options.idempotency = &processed;
+  // One JSON log line per request, and the Prometheus metrics with --metrics-port (examples/common/observability.hpp).
+  receiver_options.observer = o.observed.get();
   // Every refused or failed delivery with its exact bytes: a real service stores them durably to inspect or replay.
   receiver_options.dead_letter = [](std::string_view body, const qw::outcome& out) {
     log_line("dead-letter ", qw::to_string(out.kind), " ", out.http_status, " ", body.size(), " bytes");

@@ -48,6 +48,7 @@
 
 #include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
 #include "../common/http_guard.hpp"       // framing and content coding, checked from the header
+#include "../common/observability.hpp"    // the JSON log line per request
 
 namespace qw = qurable::webhooks;
 
@@ -192,14 +193,8 @@ void send(mg_connection* conn, int status, std::string_view body, const qw::resp
   mg_write(conn, body.data(), body.size());
 }
 
-int answer(mg_connection* conn, const mg_request_info* request, const qw::response& r, bool close = false) {
-  const qw::outcome& o = r.outcome();
-  std::string details;
-  if (!o.event_type.empty()) details.append(" ").append(o.event_type.data(), o.event_type.size());
-  if (!o.loyalty_event_key.empty()) details.append(" ").append(o.loyalty_event_key.data(), o.loyalty_event_key.size());
-  if (!o.message.empty()) details.append(" (").append(o.message).append(")");
-  log_line("request ", request->request_method, " ", request->local_uri, " -> ", r.status(), " ", qw::to_string(o.kind),
-           details);
+// The receiver's answer. Not logged here: the receiver's observer writes the request's JSON log line.
+int answer(mg_connection* conn, const mg_request_info*, const qw::response& r, bool close = false) {
   send(conn, r.status(), r.body(), &r, close);
   return r.status();  // civetweb: a status (1-999) means "handled", and goes to its access log
 }
@@ -401,6 +396,9 @@ int main(int argc, char** argv) {
   qw::receiver_options receiver_options;
   receiver_options.parser.max_body_size = o.max_body_bytes;
   receiver_options.idempotency = &processed;
+  // One JSON log line per request (examples/common/observability.hpp).
+  qurable_examples::observability observed;
+  receiver_options.observer = observed.get();
   // Every refused or failed delivery with its exact bytes: a real service stores them durably to inspect or replay.
   receiver_options.dead_letter = [](std::string_view body, const qw::outcome& out) {
     log_line("dead-letter ", qw::to_string(out.kind), " ", out.http_status, " ", body.size(), " bytes");

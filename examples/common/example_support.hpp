@@ -93,6 +93,14 @@ inline void write_line(const std::string& line) {
   if (out.interactive || buffered > (std::size_t{4} << 20)) out.write_out();
 }
 
+// Text that already ends with its newline (a JSON log line from observe/json_log.hpp), written as write_line does.
+inline void write_text(std::string_view text) {
+  output_state& out = output();
+  const std::lock_guard<std::mutex> lock(out.mutex);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  if (out.interactive) std::fflush(stdout);
+}
+
 inline void append(std::string& out, std::string_view text) { out.append(text.data(), text.size()); }
 inline void append(std::string& out, const char* text) { out.append(text); }
 inline void append(std::string& out, const std::string& text) { out.append(text); }

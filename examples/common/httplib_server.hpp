@@ -305,18 +305,14 @@ inline void log_response(const httplib::Request& request, int status, std::strin
   log_line("request ", request.method, " ", request.path, " -> ", status, " ", kind, details);
 }
 
-inline void send(const httplib::Request& request, httplib::Response& res, const qw::response& answer) {
+// The receiver's answer. Not logged here: the receiver's observer writes the request's JSON log line
+// (examples/common/observability.hpp), with the outcome, event type, key, error code and stage times.
+inline void send(const httplib::Request&, httplib::Response& res, const qw::response& answer) {
   res.status = answer.status();
   for (const qw::http_header& header : answer.headers()) {
     res.set_header(std::string(header.name), std::string(header.value));
   }
   res.set_content(answer.body().data(), answer.body().size(), std::string(answer.content_type()).c_str());
-  const qw::outcome& o = answer.outcome();
-  std::string details;
-  if (!o.event_type.empty()) details.append(" ").append(o.event_type.data(), o.event_type.size());
-  if (!o.loyalty_event_key.empty()) details.append(" ").append(o.loyalty_event_key.data(), o.loyalty_event_key.size());
-  if (!o.message.empty()) details.append(" (").append(o.message).append(")");
-  log_response(request, answer.status(), qw::to_string(o.kind), std::move(details));
 }
 
 // Answers from the header and closes the connection after the answer.

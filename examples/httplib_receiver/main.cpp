@@ -44,6 +44,7 @@
 
 #include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
 #include "../common/httplib_server.hpp"   // hardened_server, mount(): the HTTP glue for cpp-httplib
+#include "../common/observability.hpp"    // the JSON log line per request, --metrics-port
 
 namespace qw = qurable::webhooks;
 
@@ -57,7 +58,9 @@ using qurable_examples::is_limit_flag;
 using qurable_examples::limits_usage;
 using qurable_examples::log_line;
 using qurable_examples::loyalty_handlers;
+using qurable_examples::metrics_usage;
 using qurable_examples::mount;
+using qurable_examples::observability;
 using qurable_examples::parse_number;
 using qurable_examples::secret_env;
 using qurable_examples::set_limit;
@@ -80,6 +83,7 @@ struct options {
   std::size_t max_body_bytes = qw::parser_options{}.max_body_size;
   std::vector<std::string> fail_once;
   http_limits limits;
+  observability observed;  // --metrics-port, --metrics-host
 };
 
 void usage(std::FILE* to) {
@@ -88,7 +92,7 @@ void usage(std::FILE* to) {
       "usage: httplib_receiver --demo\n"
       "       httplib_receiver [--host HOST] [--port PORT] [--path PATH] [--max-body-bytes N]\n"
       "                        [--threads N] [--request-timeout-s S] [--idle-timeout-s S]\n"
-      "                        [--fail-once LOYALTY_EVENT_KEY]...\n"
+      "                        [--fail-once LOYALTY_EVENT_KEY]... [--metrics-port N [--metrics-host HOST]]\n"
       "\n"
       "  --demo             start on 127.0.0.1 (ephemeral port), send the platform's three example events\n"
       "                     to it, signed, print what the handlers saw, and stop (exit 0 when all got 200)\n"
@@ -99,14 +103,15 @@ void usage(std::FILE* to) {
       "%s"
       "  --fail-once KEY    demo knob: the handler fails (500) the first delivery of the event with this\n"
       "                     loyaltyEventKey, as if a downstream service were down; the retry succeeds\n"
+      "%s"
       "\n"
       "environment:\n"
       "  %s  the endpoint's signing secret, whsec_<base64>; while rotating, the new and\n"
       "                          the old one separated by a space\n"
       "\n"
-      "Prints \"listening on http://HOST:PORT/PATH\" once ready, then one line per request, handled event and\n"
-      "dead letter. Stops on SIGINT or SIGTERM.\n",
-      limits_usage, secret_env);
+      "Prints \"listening on http://HOST:PORT/PATH\" once ready, then one JSON line per request\n"
+      "({\"log\":\"request\",...}) and a line per handled event and dead letter. Stops on SIGINT or SIGTERM.\n",
+      limits_usage, metrics_usage, secret_env);
 }
 
 // Returns the exit code to stop with, or nothing to go on.
@@ -133,6 +138,7 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
     } else if (is_limit_flag(arg) && value(v) && set_limit(arg, v, o.limits)) {
     } else if (arg == "--fail-once" && value(v) && !v.empty()) {
       o.fail_once.emplace_back(v);
+    } else if (observability::is_flag(arg) && value(v) && o.observed.parse_flag(arg, v)) {
     } else {
       std::fprintf(stderr, "httplib_receiver: bad or incomplete argument: %s\n\n", argv[i]);
       usage(stderr);
@@ -142,8 +148,10 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
   return std::nullopt;
 }
 
-qw::receiver_options make_options(const options& o, qw::idempotency_store& processed) {
+qw::receiver_options make_options(options& o, qw::idempotency_store& processed) {
   qw::receiver_options ro;
+  // One JSON log line per request, and the Prometheus metrics with --metrics-port (examples/common/observability.hpp).
+  ro.observer = o.observed.get();
   ro.parser.max_body_size = o.max_body_bytes;
   // Dedupe redeliveries within this process. Several instances behind a load balancer need a shared store instead.
   ro.idempotency = &processed;
@@ -169,7 +177,7 @@ sigset_t stop_signals() {
   return set;
 }
 
-int serve(const options& o) {
+int serve(options& o) {
   const char* secret_text = std::getenv(secret_env);
   const std::vector<std::string> secrets = split_secrets(secret_text != nullptr ? secret_text : "");
   if (secrets.empty()) {
@@ -183,6 +191,8 @@ int serve(const options& o) {
     return 2;
   }
 
+  // Before the receiver: it must outlive it. Binds the metrics port when --metrics-port was given.
+  if (const std::optional<int> stop = o.observed.start("httplib_receiver")) return *stop;
   qw::memory_store processed;  // must outlive the receiver
   simulated_outage outage(o.fail_once);
   const loyalty_receiver webhooks(loyalty_handlers{&outage, nullptr}, qw::authentication::with(std::move(auth)),

@@ -43,6 +43,7 @@
 
 #include "../common/example_support.hpp"  // log lines, demo handlers, argument helpers
 #include "../common/httplib_server.hpp"   // hardened_server, mount(): the HTTP glue for cpp-httplib
+#include "../common/observability.hpp"    // the JSON log line per request
 
 namespace qw = qurable::webhooks;
 
@@ -223,6 +224,9 @@ int main(int argc, char** argv) {
   qw::receiver_options receiver_options;
   receiver_options.parser.max_body_size = o.max_body_bytes;
   receiver_options.idempotency = &processed;
+  // One JSON log line per request (examples/common/observability.hpp). Must outlive the receiver.
+  qurable_examples::observability observed;
+  receiver_options.observer = observed.get();
   receiver_options.retry_after = std::chrono::seconds(o.retry_after_s);
   // Refused deliveries, and, after a 202, handlers that failed on a worker: the platform will not retry those, so
   // this is the only place they exist. A real service writes them somewhere durable and replays them; this one only

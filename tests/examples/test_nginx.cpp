@@ -120,11 +120,11 @@ class nginx_in_front {
 
 std::vector<std::string> receiver_args() { return {"--request-timeout-s", "1", "--idle-timeout-s", "1"}; }
 
-// The receiver's "request POST ..." lines: what reached it through nginx. Call it once the receiver has exited (its
-// output is then complete: a pipe gets it in batches).
+// The receiver's JSON request lines ({"log":"request",...}): what reached it through nginx. Call it once the receiver
+// has exited (its output is then complete: a pipe gets it in batches).
 std::size_t requests_seen(e2e::example_server& receiver) {
   receiver.process().drain();
-  return receiver.process().count("request POST ");
+  return receiver.process().count(R"({"log":"request")");
 }
 
 void check_receiver_stops(e2e::example_server& receiver) {

@@ -70,7 +70,7 @@ TEST_CASE("the platform's three events are dispatched, each handled once; duplic
   REQUIRE(server.stop() == 0);
   INFO(server.process().output());
   CHECK(server.process().count(e2e::handled_line("member-created", "ev_01JSKZG24NMDB0RRQHF247NSCX")) == 1);
-  CHECK(server.process().count(std::string("request POST ")) == 5);
+  CHECK(server.process().count(std::string(R"({"log":"request")")) == 5);
 }
 
 // One server for all the refusals (each check its own block), so that they do not pay a server start each.

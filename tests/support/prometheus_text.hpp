@@ -7,7 +7,9 @@
 // promtool (Debian's `prometheus` package), when installed, checks the same text too.
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -224,6 +226,19 @@ inline std::optional<std::string> parse_exposition(std::string_view text, exposi
     }
   }
   return std::nullopt;
+}
+
+// Runs `<promtool> check metrics` on `text` (written to `file`, removed afterwards) and gives its exit status: 0 when
+// promtool parsed the text and its lint passed.
+inline int promtool_check(const std::string& promtool, std::string_view text, const std::string& file) {
+  {
+    std::ofstream out(file, std::ios::binary);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  }
+  const std::string command = promtool + " check metrics < " + file + " 2>&1";
+  const int status = std::system(command.c_str());
+  std::remove(file.c_str());
+  return status;
 }
 
 }  // namespace qurable::test

@@ -21,6 +21,7 @@
 #include "../http/options.hpp"
 #include "../http/response.hpp"
 #include "../idempotency/store.hpp"
+#include "../observe/observer.hpp"
 #include "contain.hpp"
 #include "text.hpp"
 
@@ -90,16 +91,33 @@ inline void set_event_ids(outcome& out, const event& e) noexcept {
 // responses (running the dead-letter hook on the way).
 class receiver_core {
  public:
-  receiver_core(authentication auth, receiver_options options) : auth_(std::move(auth)), options_(std::move(options)) {
+  receiver_core(authentication auth, receiver_options options)
+      : auth_(std::move(auth)), options_(std::move(options)), observer_(options_.observer) {
     const auto seconds = options_.retry_after.count();
     retry_after_ = std::to_string(seconds < 0 ? 0 : seconds);
   }
 
   const receiver_options& options() const noexcept { return options_; }
   const authentication& auth() const noexcept { return auth_; }
+  const observer_slot& observers() const noexcept { return observer_; }
+
+  // The record of one request, in `storage`, when an observer is set; null (and nothing constructed, no clock read)
+  // when not. `body_size` is the body's size as received.
+  request_record* begin_record(std::optional<request_record>& storage, std::size_t body_size) const noexcept {
+    request_record* const record = observer_.record(storage);
+    if (record != nullptr) record->body_size = body_size;
+    return record;
+  }
+
+  // Called once per request that parsed, with the event: the one place where what the decoder learnt about the
+  // event is forwarded to the observer. Schema drift goes here: once the decoder reports drift records on the event
+  // (event::drift()), forward each with observer_.drift(record) (guarded by `if (observer_)`, so an unobserved
+  // receiver pays nothing).
+  void parsed(const event& e) const noexcept { (void)e; }
 
   std::optional<response> check_content_length(std::optional<std::size_t> declared) const {
     if (!declared || *declared <= options_.parser.max_body_size) return std::nullopt;
+    // The body is not read: the record's body_size is 0.
     return too_large("the declared Content-Length is larger than max_body_size");
   }
 
@@ -107,25 +125,31 @@ class receiver_core {
   response body_too_large() const { return too_large("the body is larger than max_body_size"); }
 
   // Method, size, Content-Type, authentication: everything before parsing. Empty when the request passes.
-  std::optional<response> screen(std::string_view method, const header_lookup& headers, std::string_view body) const {
+  // `record` (begin_record(); may be null) gets the outcome of a refused request; `clock` (started on `record` when
+  // the request began) is lapped into the authentication stage once the verifier returned: the stage includes the
+  // cheap checks before it, and costs one clock read.
+  std::optional<response> screen(std::string_view method, const header_lookup& headers, std::string_view body,
+                                 request_record* record = nullptr, stage_clock* clock = nullptr) const {
     if (method != "POST") {  // methods are case-sensitive (RFC 9110)
-      return refuse(make_outcome(outcome_kind::method_not_allowed, 405, "only POST is allowed"), headers.failed(),
-                    body);
+      return refuse(make_outcome(outcome_kind::method_not_allowed, 405, "only POST is allowed"), headers.failed(), body,
+                    record);
     }
     if (body.size() > options_.parser.max_body_size) {
       return refuse(make_outcome(outcome_kind::rejected, 413, "the body is larger than max_body_size",
                                  error_code::body_too_large),
-                    headers.failed(), body);
+                    headers.failed(), body, record);
     }
     const std::optional<std::string_view> type = headers("content-type");
     if (!type || !is_json_media_type(*type)) {
       return refuse(make_outcome(outcome_kind::unsupported_media_type, 415,
                                  type ? "Content-Type is not application/json" : "no Content-Type header"),
-                    headers.failed(), body);
+                    headers.failed(), body, record);
     }
     auth_result auth;
     std::string thrown;  // what a throwing verifier said: it fails closed, as a 401
-    if (!call_contained([&] { auth = auth_.verify(headers, body); }, thrown)) {
+    const bool verified = call_contained([&] { auth = auth_.verify(headers, body); }, thrown);
+    if (clock != nullptr) clock->lap(observe_stage::authentication);
+    if (!verified) {
       hook_failures_.fetch_add(1, std::memory_order_relaxed);
       auth = {false, "verifier_threw", thrown};
     }
@@ -135,7 +159,7 @@ class receiver_core {
       out.message.append(auth.reason.data(), auth.reason.size())
           .append(": ")
           .append(auth.message.data(), auth.message.size());
-      return refuse(std::move(out), headers.failed(), body);
+      return refuse(std::move(out), headers.failed(), body, record);
     }
     if (headers.failed()) count_lookup_failure();  // passed anyway (the header that threw was not needed)
     return std::nullopt;
@@ -209,11 +233,32 @@ class receiver_core {
     return out;
   }
 
+  // unless_acquired(), telling the observer about a duplicate (already processed) or a store that could not answer.
+  std::optional<outcome> reserved(reserve_status status, const event& e) const {
+    if (observer_) {
+      if (status == reserve_status::already_processed) {
+        observer_.duplicate(duplicate_record{e.envelope().event_type, e.envelope().loyalty_event_key});
+      } else if (status == reserve_status::store_error) {
+        observer_.store_error(store_error_record{"reserve", "the idempotency store could not answer"});
+      }
+    }
+    return unless_acquired(status, e);
+  }
+
   // After the handler ran: commit unless it failed (then release, so the platform's retry runs it again).
-  static void finish(reservation& held, outcome& out) {
+  static void finish(reservation& held, outcome& out) { finish(held, out, nullptr); }
+
+  // As finish(), telling the observer (when one is set) about a commit or release the store failed.
+  void finish_observed(reservation& held, outcome& out) const { finish(held, out, observer_ ? &observer_ : nullptr); }
+
+  static void finish(reservation& held, outcome& out, const observer_slot* observed) {
     if (out.kind == outcome_kind::handler_failed) {
-      (void)held.release();
+      const store_status s = held.release();
+      if (observed != nullptr && s != store_status::ok) {
+        observed->store_error(store_error_record{"release", to_string(s)});
+      }
     } else if (const store_status s = held.commit(); s != store_status::ok) {
+      if (observed != nullptr) observed->store_error(store_error_record{"commit", to_string(s)});
       // Still a success: the event was processed. Only the record of it is missing, so a redelivery may run again.
       out.message = "processed, but the idempotency store did not record it (";
       out.message += to_string(s);
@@ -238,8 +283,10 @@ class receiver_core {
   void report(std::string_view body, const outcome& out) const { (void)dead_letter(body, out); }
 
   // The answer for a delivery that passed authentication (the dead-letter hook runs on the way).
-  response respond(outcome&& out, std::string_view body) const {
+  // `record` (begin_record(); may be null) gets the outcome and goes to the observer before the outcome moves.
+  response respond(outcome&& out, std::string_view body, request_record* record = nullptr) const {
     std::string note = dead_letter(body, out);
+    observe(record, out);
     // The outcome's views point into a parser that goes back to a pool (or to a worker) when handle() returns: the
     // response copies them into storage of its own.
     response r = response_builder::make(std::move(out), retry_after_);
@@ -253,8 +300,9 @@ class receiver_core {
 
  private:
   // The answer for a request refused before authentication passed: dead-lettered only when asked for.
-  response refuse(outcome&& out, bool lookup_failed, std::string_view body) const {
+  response refuse(outcome&& out, bool lookup_failed, std::string_view body, request_record* record) const {
     std::string note = options_.dead_letter_unauthenticated ? dead_letter(body, out) : std::string();
+    observe(record, out);
     if (lookup_failed) {
       count_lookup_failure();
       if (!note.empty()) note += "; ";
@@ -269,6 +317,9 @@ class receiver_core {
   std::string dead_letter(std::string_view body, const outcome& out) const {
     std::string note;
     if (!options_.dead_letter || !goes_to_dead_letter(out.kind)) return note;
+    if (observer_) {
+      observer_.dead_letter(dead_letter_record{out.kind, out.code, out.event_type, out.path, body.size()});
+    }
     std::string thrown;
     if (!call_contained([&] { options_.dead_letter(body, out); }, thrown)) {
       hook_failures_.fetch_add(1, std::memory_order_relaxed);
@@ -280,14 +331,24 @@ class receiver_core {
 
   void count_lookup_failure() const noexcept { hook_failures_.fetch_add(1, std::memory_order_relaxed); }
 
+  // The request's one on_request call, with its outcome (the record's views point into `out`).
+  void observe(request_record* record, const outcome& out) const noexcept {
+    if (record == nullptr) return;
+    record->set_outcome(out);
+    observer_.request(record);
+  }
+
   // A 413 for a body that was not (or not wholly) read, before authentication: the dead-letter hook (when asked for)
   // gets an empty body.
   response too_large(std::string_view message) const {
-    return refuse(make_outcome(outcome_kind::rejected, 413, message, error_code::body_too_large), false, {});
+    std::optional<request_record> storage;
+    return refuse(make_outcome(outcome_kind::rejected, 413, message, error_code::body_too_large), false, {},
+                  begin_record(storage, 0));
   }
 
   authentication auth_;
   receiver_options options_;
+  observer_slot observer_;
   std::string retry_after_;
   mutable std::atomic<std::uint64_t> hook_failures_{0};
 };

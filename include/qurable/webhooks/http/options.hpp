@@ -10,6 +10,7 @@
 #include "../core/parser.hpp"
 #include "../http/headers.hpp"
 #include "../idempotency/store.hpp"
+#include "../observe/observer.hpp"
 
 namespace qurable::webhooks {
 
@@ -47,6 +48,12 @@ struct receiver_options {
   bool dead_letter_unauthenticated = false;
   // Sent as Retry-After with every 503 (in flight, store unavailable, queue full).
   std::chrono::seconds retry_after{30};
+  // Told about every request (outcome, status, event type, error code, body size, stage times), dead letter,
+  // duplicate, idempotency store error and, for async_receiver, queue depth change (observe/observer.hpp;
+  // prometheus_observer, json_log_observer, observer_fanout, or your own). Not owned: must outlive the receiver.
+  // Null (the default): nothing is measured, no clock is read, nothing is allocated. Calls that throw are contained
+  // (counted in the receiver's observer_failures()) and never change the answer. See docs/operations.md.
+  qurable::webhooks::observer* observer = nullptr;
 };
 
 }  // namespace qurable::webhooks

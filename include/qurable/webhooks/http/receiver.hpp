@@ -31,6 +31,7 @@
 #include "../http/options.hpp"
 #include "../http/response.hpp"
 #include "../idempotency/store.hpp"
+#include "../observe/observer.hpp"
 
 namespace qurable::webhooks {
 
@@ -77,25 +78,43 @@ class receiver {
   response handle(std::string_view method, const Headers& headers, const Body& body) const {
     const std::string_view raw = detail::body_bytes(body);
     const header_lookup lookup(headers);
-    if (std::optional<response> refused = core_.screen(method, lookup, raw)) return std::move(*refused);
+    // Null unless receiver_options::observer is set: then no clock is read and nothing below is recorded.
+    std::optional<request_record> storage;
+    request_record* const record = core_.begin_record(storage, raw.size());
+    stage_clock clock(record);  // one clock read per stage boundary: authentication, parse, store, handler, store
+    if (std::optional<response> refused = core_.screen(method, lookup, raw, record, &clock)) {
+      return std::move(*refused);
+    }
 
     const detail::parser_pool::lease parser = parsers_.acquire();
     const parse_result parsed = detail::parse_body(*parser, body);
-    if (!parsed) return core_.respond(detail::rejected(parsed.error()), raw);
+    clock.lap(observe_stage::parse);
+    if (!parsed) return core_.respond(detail::rejected(parsed.error()), raw, record);
     const event& e = *parsed;
+    core_.parsed(e);
 
     idempotency_store* const store = core_.options().idempotency;
-    if (store == nullptr) return core_.respond(detail::from_dispatch(e, dispatch(e, visitor_)), raw);
+    if (store == nullptr) {
+      outcome out = detail::from_dispatch(e, dispatch(e, visitor_));
+      clock.lap(observe_stage::handler);
+      return core_.respond(std::move(out), raw, record);
+    }
 
     const std::string_view key = core_.idempotency_key(e, lookup, raw, parser.scratch());
     reservation held(*store, key);
-    if (std::optional<outcome> answer = detail::receiver_core::unless_acquired(held.status(), e)) {
-      return core_.respond(std::move(*answer), raw);
+    clock.lap(observe_stage::store);
+    if (std::optional<outcome> answer = core_.reserved(held.status(), e)) {
+      return core_.respond(std::move(*answer), raw, record);
     }
     outcome out = detail::from_dispatch(e, dispatch(e, visitor_));
-    detail::receiver_core::finish(held, out);
-    return core_.respond(std::move(out), raw);
+    clock.lap(observe_stage::handler);
+    core_.finish_observed(held, out);
+    clock.lap(observe_stage::store);
+    return core_.respond(std::move(out), raw, record);
   }
+
+  // Observer calls (receiver_options::observer) that threw: contained, the answers were not changed.
+  std::uint64_t observer_failures() const noexcept { return core_.observers().failures(); }
 
  private:
   const Visitor visitor_;

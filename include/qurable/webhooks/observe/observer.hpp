@@ -22,9 +22,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "../core/outcome.hpp"
+#include "../detail/contain.hpp"
 #include "../error.hpp"
 #include "../events/drift.hpp"
 
@@ -134,20 +136,12 @@ class observer {
 };
 
 namespace detail {
-// Calls f(o), catching what it throws (exceptions-on builds). False when it threw.
+// Calls f(o) through call_contained (detail/contain.hpp: containment is written once). False when it threw. The
+// message is not kept: an empty std::string does not allocate, so a call that returns costs nothing extra.
 template <class F>
 bool call_observer(observer& o, F& f) noexcept {
-#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
-  try {
-    f(o);
-    return true;
-  } catch (...) {
-    return false;
-  }
-#else
-  f(o);
-  return true;
-#endif
+  std::string ignored;
+  return call_contained([&] { f(o); }, ignored);
 }
 }  // namespace detail
 

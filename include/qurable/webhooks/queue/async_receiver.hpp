@@ -102,6 +102,9 @@ class async_receiver {
     return core_.check_content_length(declared);
   }
 
+  // As receiver::observer_failures() (observers are also called from the workers: queue depth, dead letters).
+  std::uint64_t observer_failures() const noexcept { return core_.observers().failures(); }
+
   // As receiver::hook_failures() (the dead-letter hook also runs on the workers, for handler_failed).
   std::uint64_t hook_failures() const noexcept { return core_.hook_failures(); }
 
@@ -114,27 +117,38 @@ class async_receiver {
   response handle(std::string_view method, const Headers& headers, const Body& body) {
     const std::string_view raw = detail::body_bytes(body);
     const header_lookup lookup(headers);
-    if (std::optional<response> refused = core_.screen(method, lookup, raw)) return std::move(*refused);
+    // Null unless receiver_options::observer is set: then no clock is read and nothing below is recorded.
+    std::optional<request_record> storage;
+    request_record* const record = core_.begin_record(storage, raw.size());
+    stage_clock clock(record);  // one clock read per stage boundary
+    if (std::optional<response> refused = core_.screen(method, lookup, raw, record, &clock)) {
+      return std::move(*refused);
+    }
 
     slot_guard slot(*this, take_slot());
-    if (!slot) return core_.respond(refusal(), raw);
+    if (!slot) return core_.respond(refusal(), raw, record);
+    // From here, parse time includes taking a slot and the copy of the body into it.
 
     // The owned copy, with the padding simdjson needs, so the parser reads it in place.
     slot->body.reserve(raw.size() + simdjson::SIMDJSON_PADDING);
     slot->body.assign(raw.data(), raw.size());
     const parse_result parsed = slot->json.parse(slot->body);
-    if (!parsed) return core_.respond(detail::rejected(parsed.error()), raw);
+    clock.lap(observe_stage::parse);
+    if (!parsed) return core_.respond(detail::rejected(parsed.error()), raw, record);
     slot->parsed = &*parsed;
+    core_.parsed(*slot->parsed);
 
     if (idempotency_store* store = core_.options().idempotency) {
       const std::string_view key = core_.idempotency_key(*slot->parsed, lookup, slot->body, slot->key);
       slot->held.emplace(*store, key);
-      if (std::optional<outcome> answer = detail::receiver_core::unless_acquired(slot->held->status(), *slot->parsed)) {
-        return core_.respond(std::move(*answer), raw);
+      clock.lap(observe_stage::store);
+      if (std::optional<outcome> answer = core_.reserved(slot->held->status(), *slot->parsed)) {
+        return core_.respond(std::move(*answer), raw, record);
       }
     }
 
     // Built before the hand-off: once queued, the slot (and the views in the outcome) belong to a worker.
+    // Not reported yet: the hand-off below may still turn it into a 503. The record is told the final answer.
     outcome accepted = detail::make_outcome(outcome_kind::accepted, 202);
     detail::set_event_ids(accepted, *slot->parsed);
     response r = core_.respond(std::move(accepted), raw);
@@ -145,8 +159,14 @@ class async_receiver {
         ++queued_;
       }
     }
-    if (slot) return core_.respond(refusal(), raw);  // shutdown() started while this request was being checked
+    clock.lap(observe_stage::handler);                       // for async_receiver, the hand-off
+    if (slot) return core_.respond(refusal(), raw, record);  // shutdown() started while this request was being checked
     ready_.notify_one();
+    report_queue_depth();
+    if (record != nullptr) {
+      record->set_outcome(r.outcome());
+      core_.observers().request(record);
+    }
     return r;
   }
 
@@ -212,7 +232,21 @@ class async_receiver {
     slot.held.reset();
     const std::string_view key = slot.key;  // as reserved at arrival (an integrator's key function included)
     slot.held.emplace(*core_.options().idempotency, key);
-    return detail::receiver_core::unless_acquired(slot.held->status(), *slot.parsed);
+    return core_.reserved(slot.held->status(), *slot.parsed);
+  }
+
+  // Events waiting in the queue, after each push and pop. The observer is user code: it is not called under the
+  // queue's lock. Reports are serialised by a lock of their own and each reads the depth it reports under it, so the
+  // last report always matches the queue (a gauge never stays at a stale value).
+  void report_queue_depth() const noexcept {
+    if (!core_.observers()) return;
+    const std::lock_guard<std::mutex> reporting(depth_mutex_);
+    std::size_t depth = 0;
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      depth = queued_;
+    }
+    core_.observers().queue_depth(depth, ring_.size());
   }
 
   outcome refusal() const {
@@ -247,6 +281,7 @@ class async_receiver {
         head_ = (head_ + 1) % ring_.size();
         --queued_;
       }
+      report_queue_depth();
       slot_guard guard(*this, slot);
       if (std::optional<outcome> skipped = renew(*slot)) {
         // Another delivery holds or finished it. Reported only when the store failed (the event is not run).
@@ -254,7 +289,7 @@ class async_receiver {
         continue;
       }
       outcome out = detail::from_dispatch(*slot->parsed, dispatch(*slot->parsed, visitor_));
-      if (slot->held) detail::receiver_core::finish(*slot->held, out);
+      if (slot->held) core_.finish_observed(*slot->held, out);
       core_.report(slot->body, out);  // handler_failed: the 202 is sent, so this is where the failure goes
     }
   }
@@ -263,6 +298,7 @@ class async_receiver {
   detail::receiver_core core_;
 
   mutable std::mutex mutex_;
+  mutable std::mutex depth_mutex_;  // serialises queue depth reports (only with an observer)
   std::condition_variable ready_;
   std::vector<std::unique_ptr<detail::async_slot>> slots_;
   std::vector<detail::async_slot*> free_;

@@ -12,13 +12,40 @@ namespace qurable_fuzz {
 
 namespace od = simdjson::ondemand;
 
+// RFC 8259's number grammar, written out here on its own (not the SDK's) for numbers simdjson cannot represent.
+inline bool number_grammar(std::string_view t) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    const std::size_t start = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.' && (++i, !digits())) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
+  return i == t.size() || t[i] == ',' || t[i] == '}' || t[i] == ']';
+}
+
 inline bool walk_number(od::value& v) {
   double d = 0;
   if (v.get_double().get(d) == simdjson::SUCCESS) return true;
   std::int64_t i = 0;
   if (v.get_int64().get(i) == simdjson::SUCCESS) return true;
   std::uint64_t u = 0;
-  return v.get_uint64().get(u) == simdjson::SUCCESS;
+  if (v.get_uint64().get(u) == simdjson::SUCCESS) return true;
+  // Beyond a double (1e400) is still JSON; the token runs to the next structural character or the end.
+  const std::string_view token = v.raw_json_token();
+  return number_grammar(token.substr(0, token.find_first_of(",}]")));
 }
 
 // How deep the walk goes before it gives up (its recursion must stay well inside the stack, even under ASan).
@@ -102,6 +129,10 @@ inline bool valid_on_demand(simdjson::padded_string_view text, bool& too_deep) {
       std::uint64_t u = 0;
       ok = doc.get_double().get(d) == simdjson::SUCCESS || doc.get_int64().get(i) == simdjson::SUCCESS ||
            doc.get_uint64().get(u) == simdjson::SUCCESS;
+      if (!ok) {  // beyond a double: the whole text must be one number (and whitespace)
+        const std::string_view whole(text.data(), text.size());
+        return whole.find_first_of(",}]") == std::string_view::npos && number_grammar(whole);
+      }
       break;
     }
     case od::json_type::boolean: {

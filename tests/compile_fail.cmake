@@ -7,7 +7,8 @@ set(_qw_cf_cases
   "1|an operator\\(\\) is not const. Fix: declare it `const`"
   "2|an overload takes a non-const reference to an event. Fix: take it as `const T&`"
   "3|it handles no known event type and has no fallback"
-  "4|an operator\\(\\) is not const. Fix: declare it `const`")
+  "4|an operator\\(\\) is not const. Fix: declare it `const`"
+  "5|an overload takes an event by rvalue reference")
 foreach(_qw_cf IN LISTS _qw_cf_cases)
   string(REPLACE "|" ";" _qw_cf "${_qw_cf}")
   list(GET _qw_cf 0 _qw_case)

@@ -350,3 +350,30 @@ TEST_CASE("a throwing handler is a failed delivery, not an escaped exception", "
         qw::outcome_kind::dispatched);
 }
 #endif
+
+namespace {
+// A const overload for both coupon types beside a non-const one for coupon-code-used: both are invocable through a
+// const and a non-const reference, so the visitor check lets it through; dispatch must pick the same overload either
+// way (the const one, as a receiver calls it), or unit tests would run another handler than production.
+struct mixed_constness {
+  std::string* which;
+  void operator()(const qw::coupon_event&) const { *which = "const coupon_event"; }
+  void operator()(const qw::coupon_code_used&) { *which = "non-const coupon_code_used"; }
+};
+}  // namespace
+
+TEST_CASE("dispatch calls the visitor through a const reference, as the receivers do", "[dispatch]") {
+  parsed_examples ex;
+  std::string which;
+  mixed_constness visitor{&which};
+  CHECK(qw::dispatch(*ex.used, visitor).status == qw::dispatch_status::handled);
+  CHECK(which == "const coupon_event");
+  const mixed_constness& as_receiver = visitor;
+  which.clear();
+  CHECK(qw::dispatch(*ex.used, as_receiver).status == qw::dispatch_status::handled);
+  CHECK(which == "const coupon_event");
+  which.clear();
+  qw::parser p;
+  CHECK(qw::receive(p, ex.used_body, mixed_constness{&which}).kind == qw::outcome_kind::dispatched);
+  CHECK(which == "const coupon_event");
+}

@@ -1,6 +1,7 @@
 // receive(): every body ends as exactly one outcome with the right HTTP status, and every rejected or failed body
 // reaches the dead-letter hook exactly as it was received.
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -221,3 +222,21 @@ TEST_CASE("a default outcome is not acknowledged", "[receive]") {
   ok.http_status = 300;
   CHECK_FALSE(ok.acknowledged());
 }
+
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+TEST_CASE("a dead-letter hook that throws is contained: the outcome stays, the message says so", "[receive]") {
+  qw::parser p;
+  int calls = 0;
+  const auto throwing = [&calls](std::string_view, const qw::outcome&) {
+    ++calls;
+    throw std::runtime_error("disk full");
+  };
+  const auto visitor = [](const qw::event_envelope&) {};
+  const qw::outcome out = qw::receive(p, std::string_view("{"), visitor, throwing);
+  CHECK(calls == 1);
+  CHECK(out.kind == qw::outcome_kind::rejected);
+  CHECK(out.code == qw::error_code::invalid_json);
+  CHECK(out.http_status == 400);
+  CHECK(out.message.find("the dead-letter hook threw: disk full") != std::string::npos);
+}
+#endif

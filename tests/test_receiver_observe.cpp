@@ -302,3 +302,51 @@ TEST_CASE("async_receiver: a throwing observer kills no worker and changes no an
   CHECK(handled == 20);
   CHECK(rx.observer_failures() == 20u * 3u);  // on_request, depth after push, depth after pop
 }
+
+namespace {
+class drift_counter : public qw::observer {
+ public:
+  void on_drift(const qw::drift_record& r) override {
+    const std::lock_guard<std::mutex> lock(mutex);
+    paths.emplace_back(r.path);
+    found.emplace_back(r.found);
+  }
+  std::mutex mutex;
+  std::vector<std::string> paths;
+  std::vector<std::string> found;
+};
+}  // namespace
+
+TEST_CASE("receivers: schema drift reaches the drift hook and the observer, and the event is dispatched",
+          "[observe][receiver][drift]") {
+  // ledgerWalletId is documented as an integer; sent as a string it is drift: read as its value, event dispatched.
+  const std::string drifted =
+      qwt::event_builder(qwt::examples::member_created).set("/event/executionResults/ledgerWalletId", "16069").body();
+  drift_counter seen;
+  std::vector<std::string> hook_paths;
+  int handled = 0;
+  qw::receiver_options options;
+  options.observer = &seen;
+  options.drift = [&hook_paths](qw::array_view<qw::drift_record> records) {
+    for (const qw::drift_record& r : records) hook_paths.emplace_back(r.path);
+  };
+  const auto visitor = [&handled](const qw::member_created&) { ++handled; };
+  const qw::receiver rx(visitor, qw::authentication::none_i_know_what_i_am_doing(), options);
+
+  CHECK(rx.handle("POST", qwt::json_headers(), drifted).status() == 200);
+  CHECK(rx.handle("POST", qwt::json_headers(), qwt::examples::member_created).status() == 200);  // no drift
+  CHECK(handled == 2);
+  CHECK(hook_paths == std::vector<std::string>{"/event/executionResults/ledgerWalletId"});
+  CHECK(seen.paths == std::vector<std::string>{"/event/executionResults/ledgerWalletId"});
+  CHECK(seen.found == std::vector<std::string>{"string"});
+
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+  SECTION("a throwing drift hook is contained and counted") {
+    qw::receiver_options throwing;
+    throwing.drift = [](qw::array_view<qw::drift_record>) { throw std::runtime_error("log sink down"); };
+    const qw::receiver rx2(visitor, qw::authentication::none_i_know_what_i_am_doing(), throwing);
+    CHECK(rx2.handle("POST", qwt::json_headers(), drifted).status() == 200);
+    CHECK(rx2.hook_failures() == 1);
+  }
+#endif
+}

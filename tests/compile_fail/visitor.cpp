@@ -28,6 +28,11 @@ struct visitor {
   void operator()(const qw::member_created&) const {}
   void operator()(const qw::event_envelope&) {}
 };
+#elif QW_CASE == 5  // an rvalue reference to the event, beside a correct overload: would never run
+struct visitor {
+  void operator()(const qw::member_created&) const {}
+  void operator()(qw::coupon_code_used&&) const {}
+};
 #endif
 
 }  // namespace

@@ -137,7 +137,9 @@ dispatch_result dispatch_known(const event& e, Visitor& visitor, std::index_sequ
 template <class Visitor>
 dispatch_result dispatch(const event& e, Visitor&& visitor) {
   static_assert(detail::checked_visitor<Visitor>(), "see the static_assert above for the fix");
-  return detail::dispatch_known(e, visitor, std::make_index_sequence<known_events::size>{});
+  // Always through a const reference, as the receivers call it: the same overload runs in tests and in production.
+  const std::remove_reference_t<Visitor>& as_const = visitor;
+  return detail::dispatch_known(e, as_const, std::make_index_sequence<known_events::size>{});
 }
 
 }  // namespace qurable::webhooks

@@ -2,9 +2,11 @@
 // The receive path: raw body → parse → dispatch → outcome (with its HTTP status). Every body ends as exactly one
 // outcome, and a body that is rejected or whose handler fails reaches the dead-letter hook, so nothing is lost.
 
+#include <string>
 #include <string_view>
 #include <utility>
 
+#include "../detail/contain.hpp"
 #include "dispatch.hpp"
 #include "outcome.hpp"
 #include "parser.hpp"
@@ -57,13 +59,20 @@ inline outcome from_dispatch(const event& e, dispatch_result&& result) {
 }  // namespace detail
 
 // `body` is whatever parser::parse() takes: std::string_view, const std::string&, simdjson::padded_string_view.
-// `dead_letter(std::string_view body, const outcome&)` runs for every rejected or failed delivery.
+// `dead_letter(std::string_view body, const outcome&)` runs for every rejected or failed delivery; if it throws, the
+// exception is contained and noted in the outcome's message.
 template <class Body, class Visitor, class DeadLetter = no_dead_letter>
 outcome receive(parser& p, const Body& body, Visitor&& visitor, DeadLetter&& dead_letter = {}) {
   const parse_result parsed = p.parse(body);
   outcome out = parsed ? detail::from_dispatch(*parsed, dispatch(*parsed, visitor)) : detail::rejected(parsed.error());
   if (out.kind == outcome_kind::rejected || out.kind == outcome_kind::handler_failed) {
-    dead_letter(std::string_view(body), static_cast<const outcome&>(out));
+    // User code: a hook that throws is contained and noted in the message; the outcome (and status) stay as they are.
+    std::string thrown;
+    if (!detail::call_contained([&] { dead_letter(std::string_view(body), static_cast<const outcome&>(out)); },
+                                thrown)) {
+      out.message += "; the dead-letter hook threw: ";
+      out.message += thrown;
+    }
   }
   return out;
 }

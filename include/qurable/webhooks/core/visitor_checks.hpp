@@ -7,6 +7,7 @@
 //   would never run;
 // - its const and non-const invocability differ for an event type (an `operator()` without `const`): receivers call
 //   the visitor through a const reference, so such an overload would run in unit tests and never in production;
+// - an overload takes an event by rvalue reference (`member_created&&`): it would never run either;
 // - it handles no known event type and has no fallback (`const event_envelope&`): every event would be acknowledged
 //   with nothing done.
 
@@ -28,6 +29,9 @@ struct visitor_probe {
   // Callable only with a non-const event: an overload taking `T&`.
   static constexpr bool wants_mutable_event =
       !handles && (std::is_invocable_v<V&, T&> || std::is_invocable_v<const V&, T&>);
+  // Callable only with an rvalue event: an overload taking `T&&`.
+  static constexpr bool wants_rvalue_event =
+      !handles && (std::is_invocable_v<V&, T&&> || std::is_invocable_v<const V&, T&&>);
 };
 
 template <class V, class T>
@@ -35,6 +39,9 @@ constexpr bool check_overload() {
   static_assert(!visitor_probe<V, T>::wants_mutable_event,
                 "qurable::webhooks visitor: an overload takes a non-const reference to an event. Fix: take it as "
                 "`const T&` (e.g. `const qurable::webhooks::member_created&`); events are read-only views.");
+  static_assert(!visitor_probe<V, T>::wants_rvalue_event,
+                "qurable::webhooks visitor: an overload takes an event by rvalue reference (`T&&`). Fix: take it as "
+                "`const T&`; events are read-only views that dispatch never moves from.");
   static_assert(visitor_probe<V, T>::as_const == visitor_probe<V, T>::as_mutable,
                 "qurable::webhooks visitor: an operator() is not const. Fix: declare it `const` (receivers call the "
                 "visitor through a const reference, so a non-const overload would never run there); keep state "

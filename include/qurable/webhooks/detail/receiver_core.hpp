@@ -110,10 +110,21 @@ class receiver_core {
   }
 
   // Called once per request that parsed, with the event: the one place where what the decoder learnt about the
-  // event is forwarded to the observer. Schema drift goes here: once the decoder reports drift records on the event
-  // (event::drift()), forward each with observer_.drift(record) (guarded by `if (observer_)`, so an unobserved
-  // receiver pays nothing).
-  void parsed(const event& e) const noexcept { (void)e; }
+  // event (schema drift) is forwarded, to options().drift and to the observer. Nothing to do, and no cost, when the
+  // event did not drift. A throwing drift hook is contained and counted in hook_failures().
+  void parsed(const event& e) const noexcept {
+    const array_view<drift_record> drift = e.drift();
+    if (drift.empty()) return;
+    if (options_.drift) {
+      std::string thrown;
+      if (!call_contained([&] { options_.drift(drift); }, thrown)) {
+        hook_failures_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (observer_) {
+      for (const drift_record& record : drift) observer_.drift(record);
+    }
+  }
 
   std::optional<response> check_content_length(std::optional<std::size_t> declared) const {
     if (!declared || *declared <= options_.parser.max_body_size) return std::nullopt;

@@ -8,6 +8,8 @@
 
 #include "../core/outcome.hpp"
 #include "../core/parser.hpp"
+#include "../events/drift.hpp"
+#include "../events/json.hpp"
 #include "../http/headers.hpp"
 #include "../idempotency/store.hpp"
 #include "../observe/observer.hpp"
@@ -33,6 +35,8 @@ using dead_letter_hook = std::function<void(std::string_view body, const outcome
 using idempotency_key_function =
     std::function<void(const event& e, const header_lookup& headers, std::string_view body, std::string& key)>;
 
+using drift_hook = std::function<void(array_view<drift_record> records)>;
+
 struct receiver_options {
   // max_body_size (default 1 MiB) is the limit for check_content_length() and the body alike; max_depth as in parse.
   parser_options parser;
@@ -42,6 +46,10 @@ struct receiver_options {
   // docs/receiving.md#idempotency). Only used when `idempotency` is set.
   idempotency_key_function idempotency_key;
   dead_letter_hook dead_letter;
+  // Called with the drift records of an event that was dispatched despite schema drift (events/drift.hpp: a
+  // documented field of another JSON type, read as absent), before its handler runs, on the request thread: for logs
+  // and alerts. The records are views valid during the call. Contained: a throw is counted in hook_failures().
+  drift_hook drift;
   // Also send requests refused before authentication passed (401, 405, 415, 413 before authentication) to
   // dead_letter. Off by default: anyone can send those, and each may carry max_body_size bytes into whatever store
   // the hook writes to. Turn it on to debug an integration, or when the hook only counts.

@@ -63,6 +63,7 @@ class redis_stream_receiver {
     const parse_result parsed = detail::parse_body(*parser, body);
     if (!parsed) return core_.respond(detail::rejected(parsed.error()), raw);
     const event& e = *parsed;
+    core_.parsed(e);  // drift: to the drift hook and the observer, as the other receivers do
 
     const std::string received = std::to_string(detail::unix_ms_now());
     const std::string_view id = lookup("webhook-id").value_or(std::string_view());

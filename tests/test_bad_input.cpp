@@ -679,3 +679,11 @@ TEST_CASE("numbers beyond a double are accepted where the SDK does not need thei
   CHECK(reject(parser, qtest::replace_first(member, "\"tags\": null", "\"tags\": 1e")).code ==
         qw::error_code::invalid_json);
 }
+
+TEST_CASE("a body that is only a number beyond a double is JSON, not an object (422)", "[bad-input][numbers]") {
+  // Found by fuzz_receive (tests/fuzz/regressions/root-number-beyond-double.json).
+  const rejection r = reject(" 0e" + std::string(60, '4') + "8\n");
+  CHECK(r.code == qw::error_code::not_an_object);
+  CHECK(r.status == 422);
+  CHECK(reject("1e").code == qw::error_code::invalid_json);
+}

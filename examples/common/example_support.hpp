@@ -81,25 +81,24 @@ inline output_state& output() {
   return *state;
 }
 
-inline void write_line(const std::string& line) {
+// Appends `text` (and a newline when asked) to the pending output. A terminal gets each line at once; a reader that
+// falls behind makes the writers wait past 4 MiB (bounded memory).
+inline void write_pending(std::string_view text, bool newline) {
   output_state& out = output();
   std::size_t buffered = 0;
   {
     const std::lock_guard<std::mutex> lock(out.pending_mutex);
-    out.pending.append(line).push_back('\n');
+    out.pending.append(text.data(), text.size());
+    if (newline) out.pending.push_back('\n');
     buffered = out.pending.size();
   }
-  // A terminal gets each line at once; a reader that falls behind makes the writers wait past 4 MiB (bounded memory).
   if (out.interactive || buffered > (std::size_t{4} << 20)) out.write_out();
 }
 
-// Text that already ends with its newline (a JSON log line from observe/json_log.hpp), written as write_line does.
-inline void write_text(std::string_view text) {
-  output_state& out = output();
-  const std::lock_guard<std::mutex> lock(out.mutex);
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  if (out.interactive) std::fflush(stdout);
-}
+inline void write_line(const std::string& line) { write_pending(line, true); }
+
+// Text that already ends with its newline (a JSON log line from observe/json_log.hpp), in order with the other lines.
+inline void write_text(std::string_view text) { write_pending(text, false); }
 
 inline void append(std::string& out, std::string_view text) { out.append(text.data(), text.size()); }
 inline void append(std::string& out, const char* text) { out.append(text); }

@@ -164,8 +164,7 @@ TEST_CASE("a body that is both malformed and of the wrong shape is invalid_json 
     CHECK(r.code == qw::error_code::invalid_json);
     CHECK(r.status == 400);
   }
-  // The same shape problems in a well-formed body stay 422, with their path, for a strict parser (a default one reads
-  // them as drift).
+  // The same shape problems in a well-formed body stay 422, with their path (a required member: for any parser).
   qw::parser_options strict_options;
   strict_options.strict = true;
   qw::parser strict(strict_options);
@@ -467,7 +466,8 @@ TEST_CASE("very deep nesting is rejected without exhausting the stack", "[bad-in
   }
 }
 
-TEST_CASE("integers outside int64 are drift, or wrong_type (422) at their path when strict", "[bad-input][numbers]") {
+TEST_CASE("integers outside int64 are wrong_type (422) in a required member, drift in an optional one",
+          "[bad-input][numbers]") {
   qw::parser_options strict_options;
   strict_options.strict = true;
   qw::parser parser(strict_options);
@@ -497,12 +497,19 @@ TEST_CASE("integers outside int64 are drift, or wrong_type (422) at their path w
     CHECK(r.status == 422);
     CHECK(r.path == "/event/executionResults/tiers/0/loyaltyTierId");
     CHECK(r.message == "expected an integer");
-    const std::string body = with_tier_id(value);
+    // loyaltyTierId is required: a default parser rejects it too (it cannot read as absent).
+    const rejection l = reject(lenient, with_tier_id(value));
+    CHECK(l.code == qw::error_code::wrong_type);
+    CHECK(l.path == "/event/executionResults/tiers/0/loyaltyTierId");
+    // ledgerWalletId is optional: absent, with a drift record.
+    qtest::json_tree tree = qtest::json_tree::parse(fixture());
+    tree.set("/event/executionResults/ledgerWalletId", value);
+    const std::string body = tree.dump();
     const qw::parse_result drifted = lenient.parse(body);
     REQUIRE(drifted);
-    CHECK(drifted->get_if<qw::member_created>()->execution_results.tiers[0].loyalty_tier_id == 0);
+    CHECK_FALSE(drifted->get_if<qw::member_created>()->execution_results.ledger_wallet_id.has_value());
     REQUIRE(drifted->drift().size() == 1);
-    CHECK(drifted->drift()[0].path == "/event/executionResults/tiers/0/loyaltyTierId");
+    CHECK(drifted->drift()[0].path == "/event/executionResults/ledgerWalletId");
     CHECK(drifted->drift()[0].found == "number");
     CHECK(drifted->drift()[0].value.text() == value);
   }

@@ -100,6 +100,13 @@ struct event_storage<type_list<Ts...>> {
   event_envelope unknown_envelope;
 };
 
+// Decoder-internal rule: the member cannot be absent (required and not std::optional, or a list item of a described
+// struct), so a value of another JSON type rejects the event (wrong_type) instead of reading as drift.
+inline constexpr rule::type no_drift = 1u << 16;
+// Decoder-internal rule: a member described as required that this event may leave out (the envelope of an unknown
+// type, where only eventType is required): it stays drift-tolerant.
+inline constexpr rule::type may_be_absent = 1u << 17;
+
 class decoder : public validator {
  public:
   decoder(od::document& doc, std::string_view body, arena& storage, error_state& err, drift_log& drift,
@@ -144,7 +151,7 @@ class decoder : public validator {
       if (e == simdjson::SUCCESS) return error_code::none;
       if constexpr ((Rules & rule::id) != 0) {
         if (!strict_ && e == simdjson::INCORRECT_TYPE) {
-          if (auto err = read_integer_id_string(v, out, depth); err != error_code::wrong_type) return err;
+          if (auto err = read_integer_id_string<Rules>(v, out, depth); err != error_code::wrong_type) return err;
         }
       }
       if (e == simdjson::NUMBER_ERROR) e = simdjson::INCORRECT_TYPE;
@@ -187,7 +194,9 @@ class decoder : public validator {
   }
 
   // An identifier documented as an integer, sent as a string: read as its value when it is one, recorded as drift.
-  // wrong_type (nothing consumed) when the value is not a string.
+  // wrong_type (nothing consumed) when the value is not a string. A string that is not an integer reads as absent,
+  // or rejects the event when the member cannot be absent.
+  template <rule::type Rules>
   error_code read_integer_id_string(od::value& v, std::int64_t& out, std::size_t depth) {
     od::json_type t{};
     if (v.type().get(t) != simdjson::SUCCESS || t != od::json_type::string) return error_code::wrong_type;
@@ -198,6 +207,7 @@ class decoder : public validator {
     const auto parsed = std::from_chars(text.data(), end, out);
     if (text.empty() || parsed.ec != std::errc() || parsed.ptr != end) {
       out = 0;
+      if constexpr ((Rules & no_drift) != 0) return fail(error_code::wrong_type, "expected an integer");
       drifted_ = true;  // not an integer: absent
     }
     record_drift(json_kind::integer, t, raw_json(span_to_here(begin)), depth);
@@ -205,19 +215,20 @@ class decoder : public validator {
   }
 
   // After a typed read failed with `e`: another JSON type is drift (the value is validated, recorded and read as
-  // absent) unless the parser is strict or the member routes the event; any other error rejects the body.
+  // absent) unless the parser is strict, the member routes the event or it cannot be absent (no_drift: a required
+  // member that is not std::optional); any other error rejects the body.
   template <rule::type Rules>
   QURABLE_WEBHOOKS_INLINE error_code mismatch(od::value& v, simdjson::error_code e, json_kind expected,
                                               std::size_t depth, std::string_view message) {
     if (e == simdjson::SUCCESS) return error_code::none;
-    return mismatch_slow(v, e, expected, depth, message, (Rules & rule::routing) != 0);
+    return mismatch_slow(v, e, expected, depth, message, (Rules & (rule::routing | no_drift)) != 0);
   }
 
   QURABLE_WEBHOOKS_NOINLINE error_code mismatch_slow(od::value& v, simdjson::error_code e, json_kind expected,
-                                                     std::size_t depth, std::string_view message, bool routing) {
+                                                     std::size_t depth, std::string_view message, bool exact) {
     const bool other_type =
         e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE;
-    if (!other_type || strict_ || routing) return fail(e, message);
+    if (!other_type || strict_ || exact) return fail(e, message);
     od::json_type t{};
     if (auto e2 = v.type().get(t)) return fail(e2);
     const std::string_view token = v.raw_json_token();
@@ -288,6 +299,10 @@ class decoder : public validator {
       bool null = false;
       if (err = read_null(v, null); err != error_code::none || null) return err;
       err = decode_value<Rules>(v, out, depth);
+    } else if constexpr ((Rules & rule::required) != 0 && (Rules & may_be_absent) == 0 &&
+                         !std::is_same_v<T, raw_json>) {
+      // Required and not std::optional: it cannot be absent, so another JSON type (null included) is wrong_type.
+      err = decode_value<Rules | no_drift>(v, out, depth);
     } else {
       err = decode_value<Rules>(v, out, depth);
     }
@@ -389,11 +404,14 @@ class decoder : public validator {
       od::value& item_value = element.value_unsafe();
       T item{};
       set_frame(depth + 1, count);
-      if (auto err = decode_value<rule::required>(item_value, item, depth + 1); err != error_code::none) {
+      // An item of a described struct cannot be absent: another JSON type rejects the event. A scalar item of another
+      // type stays in the list, default-valued, with a drift record.
+      constexpr rule::type item_rules = has_schema<T>::value ? (rule::required | no_drift) : rule::required;
+      if (auto err = decode_value<item_rules>(item_value, item, depth + 1); err != error_code::none) {
         arena_.scratch_reset(mark);
         return at(count);
       }
-      drifted_ = false;  // an item of another JSON type stays in the list, default-valued
+      drifted_ = false;
       arena_.scratch_push(item);
       ++count;
     }
@@ -556,7 +574,9 @@ class decoder : public validator {
           return error_code::none;
         }
       }
-      return decode_member<description.rules>(v, env.*(description.member), 2);
+      constexpr rule::type rules =
+          std::is_same_v<E, event_envelope> ? (description.rules | may_be_absent) : description.rules;
+      return decode_member<rules>(v, env.*(description.member), 2);
     }
   }
 

@@ -519,6 +519,69 @@ TEST_CASE("integers outside int64 are wrong_type (422) in a required member, dri
   CHECK(parser.parse(large));
 }
 
+TEST_CASE("an integer written with a fraction or an exponent is read when whole and exact", "[bad-input][numbers]") {
+  qw::parser_options strict_options;
+  strict_options.strict = true;
+  qw::parser strict(strict_options);
+  qw::parser lenient;
+  const auto with = [](std::string_view pointer, std::string_view value) {
+    qtest::json_tree tree = qtest::json_tree::parse(fixture());
+    tree.set(pointer, value);
+    return tree.dump();
+  };
+  const std::string tier = "/event/executionResults/tiers/0/loyaltyTierId";  // required
+  const std::string wallet = "/event/executionResults/ledgerWalletId";       // optional
+  struct whole_case {
+    std::string_view text;
+    std::int64_t value;
+  };
+  const whole_case whole[] = {{"5.0", 5},
+                              {"1e2", 100},
+                              {"1E+2", 100},
+                              {"1.6069e4", 16069},
+                              {"-2.50e1", -25},
+                              {"0.0", 0},
+                              {"-0.0", 0},
+                              {"1500e-2", 15},
+                              {"9007199254740991.0", 9007199254740991},
+                              {"-9.007199254740991e15", -9007199254740991}};
+  for (const whole_case& c : whole) {
+    INFO(c.text);
+    for (qw::parser* p : {&lenient, &strict}) {
+      const std::string tier_body = with(tier, c.text);
+      const qw::parse_result r = p->parse(tier_body);
+      REQUIRE(r);
+      CHECK(r->get_if<qw::member_created>()->execution_results.tiers[0].loyalty_tier_id == c.value);
+      CHECK(r->drift().empty());
+      const std::string wallet_body = with(wallet, c.text);
+      const qw::parse_result w = p->parse(wallet_body);
+      REQUIRE(w);
+      CHECK(w->get_if<qw::member_created>()->execution_results.ledger_wallet_id == c.value);
+      CHECK(w->drift().empty());
+    }
+  }
+  // Not whole, not exact in a double (2^53 and beyond), or beyond a double: wrong_type when required, drift when
+  // optional. 1.0000000000000000001 rounds to 1.0 as a double but is not whole: decided on the text.
+  for (std::string_view value : {"1.5", "1.05e1", "1e-1", "1.0000000000000000001", "9007199254740992.0",
+                                 "9.007199254740993e15", "1e19", "1e400", "-1e400"}) {
+    INFO(value);
+    for (qw::parser* p : {&lenient, &strict}) {
+      const rejection r = reject(*p, with(tier, value));
+      CHECK(r.code == qw::error_code::wrong_type);
+      CHECK(r.status == 422);
+      CHECK(r.path == tier);
+    }
+    CHECK(reject(strict, with(wallet, value)).path == wallet);
+    const std::string body = with(wallet, value);
+    const qw::parse_result drifted = lenient.parse(body);
+    REQUIRE(drifted);
+    CHECK_FALSE(drifted->get_if<qw::member_created>()->execution_results.ledger_wallet_id.has_value());
+    REQUIRE(drifted->drift().size() == 1);
+    CHECK(drifted->drift()[0].path == wallet);
+    CHECK(drifted->drift()[0].value.text() == value);
+  }
+}
+
 TEST_CASE("a body larger than max_body_size is body_too_large (413)", "[bad-input][size]") {
   const std::string body = fixture();
   qw::parser_options options;

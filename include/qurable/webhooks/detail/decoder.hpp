@@ -149,6 +149,9 @@ class decoder : public validator {
     } else if constexpr (std::is_same_v<T, std::int64_t>) {
       simdjson::error_code e = v.get_int64().get(out);
       if (e == simdjson::SUCCESS) return error_code::none;
+      const bool number_like =
+          e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE;
+      if (number_like && read_whole_number(v, out)) return error_code::none;  // 5.0, 1e2
       if constexpr ((Rules & rule::id) != 0) {
         if (!strict_ && e == simdjson::INCORRECT_TYPE) {
           if (auto err = read_integer_id_string<Rules>(v, out, depth); err != error_code::wrong_type) return err;
@@ -173,6 +176,55 @@ class decoder : public validator {
       static_assert(has_schema<T>::value, "a described member type (see json_kind_of)");
       return decode_object<Rules>(v, out, depth);
     }
+  }
+
+  // JSON has one number type: an integer written with a fraction or an exponent (5.0, 1e2, 1.6069e4) is read as its
+  // value when it is whole and a safe integer (|v| < 2^53, so the double is exact). Else false, nothing consumed.
+  QURABLE_WEBHOOKS_NOINLINE static bool read_whole_number(od::value& v, std::int64_t& out) {
+    od::json_type t{};
+    if (v.type().get(t) != simdjson::SUCCESS || t != od::json_type::number) return false;
+    const std::string_view token = v.raw_json_token();
+    double value = 0;
+    if (v.get_double().get(value) != simdjson::SUCCESS) return false;
+    if (!(value > -9007199254740992.0 && value < 9007199254740992.0) || !whole_token(token)) return false;
+    out = static_cast<std::int64_t>(value);
+    return true;
+  }
+
+  // Whether a JSON number token (valid, maybe followed by whitespace) has no non-zero digit after its decimal point
+  // once the exponent has moved it: 1.50e1 is whole, 1.05e1 is not. Decided on the text, as a double may round.
+  static bool whole_token(std::string_view token) noexcept {
+    std::size_t i = (!token.empty() && token[0] == '-') ? 1 : 0;
+    std::size_t digits = 0;  // digits before the decimal point
+    std::size_t first = i;   // where the integer digits start
+    while (i < token.size() && token[i] >= '0' && token[i] <= '9') ++i, ++digits;
+    std::size_t fraction_begin = i;
+    std::size_t fraction_end = i;
+    if (i < token.size() && token[i] == '.') {
+      fraction_begin = ++i;
+      while (i < token.size() && token[i] >= '0' && token[i] <= '9') ++i;
+      fraction_end = i;
+    }
+    long long exponent = 0;
+    if (i < token.size() && (token[i] == 'e' || token[i] == 'E')) {
+      ++i;
+      bool negative = false;
+      if (i < token.size() && (token[i] == '+' || token[i] == '-')) negative = token[i++] == '-';
+      for (; i < token.size() && token[i] >= '0' && token[i] <= '9'; ++i) {
+        if (exponent < (1ll << 40)) exponent = exponent * 10 + (token[i] - '0');
+      }
+      if (negative) exponent = -exponent;
+    }
+    // The digits, integer part then fraction, are d[0..n); the decimal point sits after d[point - 1].
+    const long long n = static_cast<long long>(digits + (fraction_end - fraction_begin));
+    const long long point = static_cast<long long>(digits) + exponent;
+    for (long long k = point < 0 ? 0 : point; k < n; ++k) {
+      const std::size_t at = k < static_cast<long long>(digits)
+                                 ? first + static_cast<std::size_t>(k)
+                                 : fraction_begin + static_cast<std::size_t>(k - static_cast<long long>(digits));
+      if (token[at] != '0') return false;
+    }
+    return true;
   }
 
   // An identifier documented as a string: an integer is kept as its digits.

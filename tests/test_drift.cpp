@@ -1,5 +1,6 @@
-// Schema drift: documented fields of another JSON type are read as absent with a drift record, and the event is
-// dispatched; routing fields stay strict; parser_options::strict keeps the 422; ids accept strings and numbers.
+// Schema drift: documented fields that may be absent, sent as another JSON type, are read as absent with a drift
+// record and the event is dispatched; members that cannot be absent and routing fields stay strict (422);
+// parser_options::strict keeps the 422 for all; ids accept strings and numbers.
 
 #include <string>
 #include <string_view>
@@ -58,26 +59,27 @@ TEST_CASE("drift: an integer id sent as a string reads as its value, with a drif
   CHECK(only_drift(*r2).value.text() == R"("w-16069")");
 }
 
-TEST_CASE("drift: null or another type where a value was documented reads as absent", "[drift]") {
+TEST_CASE("drift: null or another type in a member that may be absent reads as absent", "[drift]") {
   qw::parser p;
-  SECTION("a required string is null") {
-    const std::string body = member_with(R"("status": "success")", R"("status": null)");
+  SECTION("an optional string is a number") {
+    const std::string body =
+        member_with(R"("ledgerWalletKey": "wal_01JSKZE71W1MD7KWS453W9VJDH")", R"("ledgerWalletKey": 17)");
     const qw::parse_result r = p.parse(body);
     REQUIRE(r);
-    CHECK(r->envelope().status.empty());
+    CHECK_FALSE(r->get_if<qw::member_created>()->execution_results.ledger_wallet_key.has_value());
     const qw::drift_record& d = only_drift(*r);
-    CHECK(d.path == "/event/status");
+    CHECK(d.path == "/event/executionResults/ledgerWalletKey");
     CHECK(d.expected == qw::json_kind::string);
-    CHECK(d.found == "null");
-    CHECK(d.value.text() == "null");
+    CHECK(d.found == "number");
+    CHECK(d.value.text() == "17");
   }
-  SECTION("an object where an array was documented, inside a nested struct") {
-    const std::string body = member_with(R"("organizations": [)", R"("organizations": {"x": [1, 2]}, "was": [)");
+  SECTION("an optional object where an array was documented, inside a nested struct") {
+    const std::string body = member_with(R"("emails": [)", R"("emails": {"x": [1, 2]}, "was": [)");
     const qw::parse_result r = p.parse(body);
     REQUIRE(r);
-    CHECK(r->get_if<qw::member_created>()->execution_results.organizations.empty());
+    CHECK(r->get_if<qw::member_created>()->execution_results.profile.emails.empty());
     const qw::drift_record& d = only_drift(*r);
-    CHECK(d.path == "/event/executionResults/organizations");
+    CHECK(d.path == "/event/executionResults/profile/emails");
     CHECK(d.expected == qw::json_kind::array);
     CHECK(d.found == "object");
     CHECK(d.value.text() == R"({"x": [1, 2]})");
@@ -89,32 +91,62 @@ TEST_CASE("drift: null or another type where a value was documented reads as abs
     CHECK_FALSE(r->get_if<qw::member_created>()->execution_results.profile.gov_id.has_value());
     CHECK(only_drift(*r).path == "/event/executionResults/profile/govId");
   }
-  SECTION("an array item of another type, with its index in the path") {
-    const std::string body = member_with(R"("tiers": [)", R"("tiers": ["gold", )");
+  SECTION("a scalar list item of another type, with its index in the path") {
+    const std::string body = member_with(R"("emails": [)", R"("emails": [7, )");
     const qw::parse_result r = p.parse(body);
     REQUIRE(r);
-    CHECK(r->get_if<qw::member_created>()->execution_results.tiers.size() == 2);
+    CHECK(r->get_if<qw::member_created>()->execution_results.profile.emails.size() == 2);
     const qw::drift_record& d = only_drift(*r);
-    CHECK(d.path == "/event/executionResults/tiers/0");
-    CHECK(d.expected == qw::json_kind::object);
-    CHECK(d.found == "string");
-  }
-  SECTION("a timestamp sent as a number, and a boolean as a string, both recorded") {
-    std::string body = used_with(R"("amountUsed": 1)", R"("amountUsed": "1")");
-    body = replaced(body, R"("code": "PyMsNLgHR3yfMQAAc11viQ")", R"("code": 42)");
-    const qw::parse_result r = p.parse(body);
-    REQUIRE(r);
-    REQUIRE(r->drift().size() == 2);
-    CHECK(r->drift()[0].path == "/event/executionResults/coupon/code");
-    CHECK(r->drift()[0].found == "number");
-    CHECK(r->drift()[1].path == "/event/executionResults/amountUsed");
-    CHECK(r->get_if<qw::coupon_code_used>()->execution_results.amount_used == 0);
+    CHECK(d.path == "/event/executionResults/profile/emails/0");
+    CHECK(d.expected == qw::json_kind::string);
+    CHECK(d.found == "number");
   }
   SECTION("a drifted value must still be JSON: invalid JSON inside it is a 400") {
-    const std::string body = member_with(R"("organizations": [)", R"("organizations": {"x": [1,,2]}, "was": [)");
+    const std::string body = member_with(R"("emails": [)", R"("emails": {"x": [1,,2]}, "was": [)");
     const qw::parse_result r = p.parse(body);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == qw::error_code::invalid_json);
+  }
+}
+
+TEST_CASE("drift: a member that cannot be absent, of another JSON type, is 422 wrong_type in every mode", "[drift]") {
+  struct bad_case {
+    bool coupon_event;
+    const char* from;
+    const char* to;
+    const char* path;
+  };
+  const bad_case cases[] = {
+      {false, R"("status": "success")", R"("status": null)", "/event/status"},
+      {false, R"("status": "success")", R"("status": 1)", "/event/status"},
+      {false, R"("executionResults": {)", R"("executionResults": null, "was": {)", "/event/executionResults"},
+      {false, R"("organizations": [)", R"("organizations": {"x": [1, 2]}, "was": [)",
+       "/event/executionResults/organizations"},
+      {false, R"("tiers": [)", R"("tiers": [1, )", "/event/executionResults/tiers/0"},
+      {false, R"("tiers": [)", R"("tiers": ["gold", )", "/event/executionResults/tiers/0"},
+      {false, R"("organizations": [)", R"("organizations": [null, )", "/event/executionResults/organizations/0"},
+      {false, R"("loyaltyTierId": 1)", R"("loyaltyTierId": "gold")", "/event/executionResults/tiers/0/loyaltyTierId"},
+      {true, R"("code": "PyMsNLgHR3yfMQAAc11viQ")", R"("code": 12345)", "/event/executionResults/coupon/code"},
+      {true, R"("code": "PyMsNLgHR3yfMQAAc11viQ")", R"("code": null)", "/event/executionResults/coupon/code"},
+      {true, R"("amountUsed": 1)", R"("amountUsed": "1")", "/event/executionResults/amountUsed"},
+      {true, R"("amountUsed": 1)", R"("amountUsed": null)", "/event/executionResults/amountUsed"},
+      {true, R"("coupon": {)", R"("coupon": [], "was": {)", "/event/executionResults/coupon"},
+      {true, R"("usage": {)", R"("usage": 5, "was": {)", "/event/payload/usage"},
+  };
+  qw::parser tolerant;
+  qw::parser_options options;
+  options.strict = true;
+  qw::parser strict(options);
+  for (const bad_case& c : cases) {
+    const std::string body = c.coupon_event ? used_with(c.from, c.to) : member_with(c.from, c.to);
+    for (qw::parser* p : {&tolerant, &strict}) {
+      INFO(c.to << (p == &strict ? " (strict)" : " (default)"));
+      const qw::parse_result r = p->parse(body);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == qw::error_code::wrong_type);
+      CHECK(r.error().path == c.path);
+      CHECK(qw::http_status_for(r.error().code) == 422);
+    }
   }
 }
 
@@ -157,14 +189,15 @@ TEST_CASE("drift: routing fields stay strict, and parser_options::strict keeps t
 
 TEST_CASE("drift: receive() dispatches a drifted event and the records stay reachable from the parser", "[drift]") {
   qw::parser p;
-  const std::string body = member_with(R"("status": "success")", R"("status": 1)");
+  const std::string body =
+      member_with(R"("ledgerWalletKey": "wal_01JSKZE71W1MD7KWS453W9VJDH")", R"("ledgerWalletKey": 1)");
   int handled = 0;
   const qw::outcome out = qw::receive(p, body, qw::overloaded{[&](const qw::member_created&) { ++handled; }});
   CHECK(out.kind == qw::outcome_kind::dispatched);
   CHECK(out.http_status == 200);
   CHECK(handled == 1);
   REQUIRE(p.drift().size() == 1);
-  CHECK(p.drift()[0].path == "/event/status");
+  CHECK(p.drift()[0].path == "/event/executionResults/ledgerWalletKey");
   // A clean event clears them.
   const std::string clean = qtest::read_fixture(qtest::member_created_file);
   CHECK(p.parse(clean));

@@ -352,6 +352,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static qw::parser parser;
   const qw::parse_result result =
       parser.parse(simdjson::padded_string_view(buffer.get(), size, size + simdjson::SIMDJSON_PADDING));
+
+  // Drift and strict agree: strict rejects whatever the default rejects; it accepts exactly the bodies the default
+  // accepts without drift, and rejects a drifted one with wrong_type at the first drift record's path.
+  static qw::parser strict([] {
+    qw::parser_options options;
+    options.strict = true;
+    return options;
+  }());
+  const qw::parse_result strict_result =
+      strict.parse(simdjson::padded_string_view(buffer.get(), size, size + simdjson::SIMDJSON_PADDING));
+  if (!result) {
+    require(!strict_result, "strict rejects what the default rejects");
+  } else if (result->drift().empty()) {
+    require(static_cast<bool>(strict_result), "strict accepts a body the default reads without drift");
+  } else {
+    require(!strict_result && strict_result.error().code == qw::error_code::wrong_type &&
+                strict_result.error().path == result->drift()[0].path,
+            "strict rejects a drifted body with wrong_type at the first drift", result->drift()[0].path);
+  }
+
   if (!result) {
     const qw::parse_error& error = result.error();
     require(error.code != qw::error_code::none, "a rejection has a code");

@@ -30,8 +30,9 @@ struct parser_options {
   // Deepest nesting accepted anywhere in the body; the platform's events nest 5 levels deep. Validation recurses once
   // per level, so the parser caps this at max_depth_limit to bound its stack use on small request-thread stacks.
   std::size_t max_depth = 64;
-  // Schema drift (events/drift.hpp): by default a documented field of another JSON type reads as absent, with a
-  // drift record, and the event is dispatched. Strict: it is rejected (wrong_type, HTTP 422), the former behaviour.
+  // Schema drift (events/drift.hpp): by default a documented field that may be absent (optional or nullable), of
+  // another JSON type, reads as absent with a drift record, and the event is dispatched; a required non-optional
+  // member is wrong_type (HTTP 422) in every mode. Strict: every drift is rejected (wrong_type, HTTP 422).
   bool strict = false;
 
   static constexpr std::size_t max_depth_limit = 256;

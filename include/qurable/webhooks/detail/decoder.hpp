@@ -100,6 +100,13 @@ struct event_storage<type_list<Ts...>> {
   event_envelope unknown_envelope;
 };
 
+// Decoder-internal rule: the member cannot be absent (required and not std::optional, or a list item of a described
+// struct), so a value of another JSON type rejects the event (wrong_type) instead of reading as drift.
+inline constexpr rule::type no_drift = 1u << 16;
+// Decoder-internal rule: a member described as required that this event may leave out (the envelope of an unknown
+// type, where only eventType is required): it stays drift-tolerant.
+inline constexpr rule::type may_be_absent = 1u << 17;
+
 class decoder : public validator {
  public:
   decoder(od::document& doc, std::string_view body, arena& storage, error_state& err, drift_log& drift,
@@ -142,9 +149,12 @@ class decoder : public validator {
     } else if constexpr (std::is_same_v<T, std::int64_t>) {
       simdjson::error_code e = v.get_int64().get(out);
       if (e == simdjson::SUCCESS) return error_code::none;
+      const bool number_like =
+          e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE;
+      if (number_like && read_whole_number(v, out)) return error_code::none;  // 5.0, 1e2
       if constexpr ((Rules & rule::id) != 0) {
         if (!strict_ && e == simdjson::INCORRECT_TYPE) {
-          if (auto err = read_integer_id_string(v, out, depth); err != error_code::wrong_type) return err;
+          if (auto err = read_integer_id_string<Rules>(v, out, depth); err != error_code::wrong_type) return err;
         }
       }
       if (e == simdjson::NUMBER_ERROR) e = simdjson::INCORRECT_TYPE;
@@ -168,6 +178,55 @@ class decoder : public validator {
     }
   }
 
+  // JSON has one number type: an integer written with a fraction or an exponent (5.0, 1e2, 1.6069e4) is read as its
+  // value when it is whole and a safe integer (|v| < 2^53, so the double is exact). Else false, nothing consumed.
+  QURABLE_WEBHOOKS_NOINLINE static bool read_whole_number(od::value& v, std::int64_t& out) {
+    od::json_type t{};
+    if (v.type().get(t) != simdjson::SUCCESS || t != od::json_type::number) return false;
+    const std::string_view token = v.raw_json_token();
+    double value = 0;
+    if (v.get_double().get(value) != simdjson::SUCCESS) return false;
+    if (!(value > -9007199254740992.0 && value < 9007199254740992.0) || !whole_token(token)) return false;
+    out = static_cast<std::int64_t>(value);
+    return true;
+  }
+
+  // Whether a JSON number token (valid, maybe followed by whitespace) has no non-zero digit after its decimal point
+  // once the exponent has moved it: 1.50e1 is whole, 1.05e1 is not. Decided on the text, as a double may round.
+  static bool whole_token(std::string_view token) noexcept {
+    std::size_t i = (!token.empty() && token[0] == '-') ? 1 : 0;
+    std::size_t digits = 0;  // digits before the decimal point
+    std::size_t first = i;   // where the integer digits start
+    while (i < token.size() && token[i] >= '0' && token[i] <= '9') ++i, ++digits;
+    std::size_t fraction_begin = i;
+    std::size_t fraction_end = i;
+    if (i < token.size() && token[i] == '.') {
+      fraction_begin = ++i;
+      while (i < token.size() && token[i] >= '0' && token[i] <= '9') ++i;
+      fraction_end = i;
+    }
+    long long exponent = 0;
+    if (i < token.size() && (token[i] == 'e' || token[i] == 'E')) {
+      ++i;
+      bool negative = false;
+      if (i < token.size() && (token[i] == '+' || token[i] == '-')) negative = token[i++] == '-';
+      for (; i < token.size() && token[i] >= '0' && token[i] <= '9'; ++i) {
+        if (exponent < (1ll << 40)) exponent = exponent * 10 + (token[i] - '0');
+      }
+      if (negative) exponent = -exponent;
+    }
+    // The digits, integer part then fraction, are d[0..n); the decimal point sits after d[point - 1].
+    const long long n = static_cast<long long>(digits + (fraction_end - fraction_begin));
+    const long long point = static_cast<long long>(digits) + exponent;
+    for (long long k = point < 0 ? 0 : point; k < n; ++k) {
+      const std::size_t at = k < static_cast<long long>(digits)
+                                 ? first + static_cast<std::size_t>(k)
+                                 : fraction_begin + static_cast<std::size_t>(k - static_cast<long long>(digits));
+      if (token[at] != '0') return false;
+    }
+    return true;
+  }
+
   // An identifier documented as a string: an integer is kept as its digits.
   template <rule::type Rules>
   error_code read_id_text(od::value& v, std::string_view& out, std::size_t depth) {
@@ -187,7 +246,9 @@ class decoder : public validator {
   }
 
   // An identifier documented as an integer, sent as a string: read as its value when it is one, recorded as drift.
-  // wrong_type (nothing consumed) when the value is not a string.
+  // wrong_type (nothing consumed) when the value is not a string. A string that is not an integer reads as absent,
+  // or rejects the event when the member cannot be absent.
+  template <rule::type Rules>
   error_code read_integer_id_string(od::value& v, std::int64_t& out, std::size_t depth) {
     od::json_type t{};
     if (v.type().get(t) != simdjson::SUCCESS || t != od::json_type::string) return error_code::wrong_type;
@@ -198,6 +259,7 @@ class decoder : public validator {
     const auto parsed = std::from_chars(text.data(), end, out);
     if (text.empty() || parsed.ec != std::errc() || parsed.ptr != end) {
       out = 0;
+      if constexpr ((Rules & no_drift) != 0) return fail(error_code::wrong_type, "expected an integer");
       drifted_ = true;  // not an integer: absent
     }
     record_drift(json_kind::integer, t, raw_json(span_to_here(begin)), depth);
@@ -205,19 +267,20 @@ class decoder : public validator {
   }
 
   // After a typed read failed with `e`: another JSON type is drift (the value is validated, recorded and read as
-  // absent) unless the parser is strict or the member routes the event; any other error rejects the body.
+  // absent) unless the parser is strict, the member routes the event or it cannot be absent (no_drift: a required
+  // member that is not std::optional); any other error rejects the body.
   template <rule::type Rules>
   QURABLE_WEBHOOKS_INLINE error_code mismatch(od::value& v, simdjson::error_code e, json_kind expected,
                                               std::size_t depth, std::string_view message) {
     if (e == simdjson::SUCCESS) return error_code::none;
-    return mismatch_slow(v, e, expected, depth, message, (Rules & rule::routing) != 0);
+    return mismatch_slow(v, e, expected, depth, message, (Rules & (rule::routing | no_drift)) != 0);
   }
 
   QURABLE_WEBHOOKS_NOINLINE error_code mismatch_slow(od::value& v, simdjson::error_code e, json_kind expected,
-                                                     std::size_t depth, std::string_view message, bool routing) {
+                                                     std::size_t depth, std::string_view message, bool exact) {
     const bool other_type =
         e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE;
-    if (!other_type || strict_ || routing) return fail(e, message);
+    if (!other_type || strict_ || exact) return fail(e, message);
     od::json_type t{};
     if (auto e2 = v.type().get(t)) return fail(e2);
     const std::string_view token = v.raw_json_token();
@@ -288,6 +351,10 @@ class decoder : public validator {
       bool null = false;
       if (err = read_null(v, null); err != error_code::none || null) return err;
       err = decode_value<Rules>(v, out, depth);
+    } else if constexpr ((Rules & rule::required) != 0 && (Rules & may_be_absent) == 0 &&
+                         !std::is_same_v<T, raw_json>) {
+      // Required and not std::optional: it cannot be absent, so another JSON type (null included) is wrong_type.
+      err = decode_value<Rules | no_drift>(v, out, depth);
     } else {
       err = decode_value<Rules>(v, out, depth);
     }
@@ -389,11 +456,14 @@ class decoder : public validator {
       od::value& item_value = element.value_unsafe();
       T item{};
       set_frame(depth + 1, count);
-      if (auto err = decode_value<rule::required>(item_value, item, depth + 1); err != error_code::none) {
+      // An item of a described struct cannot be absent: another JSON type rejects the event. A scalar item of another
+      // type stays in the list, default-valued, with a drift record.
+      constexpr rule::type item_rules = has_schema<T>::value ? (rule::required | no_drift) : rule::required;
+      if (auto err = decode_value<item_rules>(item_value, item, depth + 1); err != error_code::none) {
         arena_.scratch_reset(mark);
         return at(count);
       }
-      drifted_ = false;  // an item of another JSON type stays in the list, default-valued
+      drifted_ = false;
       arena_.scratch_push(item);
       ++count;
     }
@@ -556,7 +626,9 @@ class decoder : public validator {
           return error_code::none;
         }
       }
-      return decode_member<description.rules>(v, env.*(description.member), 2);
+      constexpr rule::type rules =
+          std::is_same_v<E, event_envelope> ? (description.rules | may_be_absent) : description.rules;
+      return decode_member<rules>(v, env.*(description.member), 2);
     }
   }
 

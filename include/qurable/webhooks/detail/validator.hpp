@@ -381,11 +381,22 @@ class validator {
       case od::json_type::number: {
         double d = 0;
         e = doc_.get_double().get(d);
-        if (e != simdjson::SUCCESS) {  // beyond a double (0e4444...): JSON all the same, when it is the whole body
-          std::string_view text = body_;
-          while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-          while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-          if (!text.empty() && json_number_length(text) == text.size()) return error_code::none;
+        // Beyond a double (1e400, 2e-99999999999) but valid JSON: a number, so the body is JSON, just not an object.
+        // On-Demand has not moved past it: what follows it in the body must be blank.
+        std::string_view token;
+        if (e && doc_.raw_json_token().get(token) == simdjson::SUCCESS && token.data() >= body_.data() &&
+            token.data() <= body_.data() + body_.size()) {
+          const std::string_view rest(token.data(),
+                                      static_cast<std::size_t>(body_.data() + body_.size() - token.data()));
+          const std::size_t length = json_number_length(rest);
+          if (length != 0) {
+            for (std::size_t k = length; k < rest.size(); ++k) {
+              if (!is_space(rest[k])) {
+                return fail(error_code::trailing_content, "unexpected content after the JSON document");
+              }
+            }
+            return error_code::none;
+          }
         }
         break;
       }

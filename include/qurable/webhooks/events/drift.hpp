@@ -1,9 +1,11 @@
 #pragma once
-// Schema drift: a documented field whose JSON type differs from the model (an id sent as a string, null where a
-// value was documented, an object where an array was). By default the event is still dispatched: the field reads
-// as absent (its default, std::nullopt, an empty list) and one drift_record says what was found where. Fields that
-// identify and route an event (rule::routing: eventType, loyaltyEventKey) are never tolerant, and
-// parser_options::strict turns every drift back into a 422 (wrong_type).
+// Schema drift: a documented field that may be absent (optional, or a nullable std::optional) whose JSON type
+// differs from the model (an id sent as a string, null where a value was documented, an object where an array was).
+// By default the event is still dispatched: the field reads as absent (std::nullopt, an empty list) and one
+// drift_record says what was found where; a scalar list item of another type stays in its list, default-valued.
+// A required member that is not std::optional (a required struct included), an item of a list of structs, and the
+// fields that identify and route an event (rule::routing: eventType, loyaltyEventKey) are never tolerant: another
+// JSON type there is wrong_type (422) in every mode. parser_options::strict turns every drift into a 422 too.
 
 #include <string_view>
 

@@ -46,6 +46,9 @@ class raw_json {
 
   // The text as input for another simdjson parser, without a copy: it lies inside the padded body, so the
   // SIMDJSON_PADDING bytes after it are readable. Valid as long as the view itself.
+  // The text is exactly what was sent: JSON allows numbers beyond a double (1e400), which the SDK accepts here (free-
+  // form content never rejects an event), but simdjson reports a number error when such a number is read from this
+  // text. Read such a value with raw_json_token() or another JSON parser if it matters.
   simdjson::padded_string_view padded() const noexcept {
     return simdjson::padded_string_view(text_.data(), text_.size(), text_.size() + simdjson::SIMDJSON_PADDING);
   }

@@ -29,7 +29,8 @@ namespace qurable::webhooks {
 // How a described member may appear in its object.
 namespace rule {
 using type = unsigned;
-// Present and not null in every event of a known type (else missing_field, or wrong_type/drift for null).
+// Present in every event of a known type (else missing_field). Unless the member is a std::optional (nullable), null
+// or another JSON type is wrong_type (422) in every mode: it cannot read as absent, so it is never drift.
 inline constexpr type required = 1u << 0;
 // May be absent or null: std::nullopt, an empty view or an absent raw_json then.
 inline constexpr type optional = 0;

@@ -14,13 +14,9 @@
 
 #include <simdjson.h>
 
-#include "../../detail/json_writer.hpp"
+#include "../../json_writer.hpp"
 
 namespace qurable::webhooks::testing::detail {
-
-using webhooks::detail::write_json_double;
-using webhooks::detail::write_json_integer;
-using webhooks::detail::write_json_string;
 
 struct json_member;
 

@@ -179,7 +179,7 @@ TEST_CASE("every input path is allocation-free once warm", "[alloc]") {
 }
 
 TEST_CASE("large lists allocate nothing once the parser has seen them", "[alloc]") {
-  qtest::json_node tree = qtest::parse_json(qtest::read_fixture(qtest::member_created_file));
+  qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
   std::string tiers = "[";
   for (int i = 0; i < 500; ++i) {
     tiers += (i ? ",{" : "{") + std::string("\"loyaltyTierId\":") + std::to_string(i) + ",\"loyaltyProgramId\":1}";

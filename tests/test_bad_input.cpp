@@ -419,7 +419,7 @@ TEST_CASE("nesting deeper than max_depth is nesting_too_deep (400)", "[bad-input
       for (bool objects : {false, true}) {
         INFO((objects ? "objects" : "arrays"));
         const auto nested = [&](std::size_t k) { return objects ? nested_objects(k - 1) : nested_arrays(k); };
-        qtest::json_node tree = qtest::parse_json(fixture(p.file));
+        qtest::json_node tree = qtest::fixture_tree(p.file);
         qtest::json_set(tree, p.pointer, nested(deepest_ok));
         const std::string ok = qtest::json_dump(tree);
         CHECK(parser.parse(ok));
@@ -473,7 +473,7 @@ TEST_CASE("integers outside int64 are wrong_type (422) in a required member, dri
   qw::parser parser(strict_options);
   qw::parser lenient;
   const auto with_tier_id = [](std::string_view value) {
-    qtest::json_node tree = qtest::parse_json(fixture());
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
     qtest::json_set(tree, "/event/executionResults/tiers/0/loyaltyTierId", value);
     return qtest::json_dump(tree);
   };
@@ -502,7 +502,7 @@ TEST_CASE("integers outside int64 are wrong_type (422) in a required member, dri
     CHECK(l.code == qw::error_code::wrong_type);
     CHECK(l.path == "/event/executionResults/tiers/0/loyaltyTierId");
     // ledgerWalletId is optional: absent, with a drift record.
-    qtest::json_node tree = qtest::parse_json(fixture());
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
     qtest::json_set(tree, "/event/executionResults/ledgerWalletId", value);
     const std::string body = qtest::json_dump(tree);
     const qw::parse_result drifted = lenient.parse(body);
@@ -525,7 +525,7 @@ TEST_CASE("an integer written with a fraction or an exponent is read when whole 
   qw::parser strict(strict_options);
   qw::parser lenient;
   const auto with = [](std::string_view pointer, std::string_view value) {
-    qtest::json_node tree = qtest::parse_json(fixture());
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
     qtest::json_set(tree, pointer, value);
     return qtest::json_dump(tree);
   };
@@ -618,14 +618,14 @@ TEST_CASE("a structural error inside any unknown member is invalid_json, not a c
   qw::parser parser;
   for (std::string_view file : qtest::all_fixture_files) {
     std::vector<std::string> objects;
-    qtest::json_node walked = qtest::parse_json(fixture(file));
+    qtest::json_node walked = qtest::fixture_tree(file);
     qtest::for_each_json_node(walked, [&](const std::string& pointer, qtest::json_node& node) {
       if (node.type == qtest::json_node::kind::object) objects.push_back(pointer);
     });
     for (const std::string& pointer : objects) {
       for (std::string_view broken : {"{\"b\": 1,}", "[1,,2]", "{\"b\" 1}", "[{\"c\": [}]"}) {
         INFO(file << " " << pointer << " " << broken);
-        qtest::json_node tree = qtest::parse_json(fixture(file));
+        qtest::json_node tree = qtest::fixture_tree(file);
         qtest::json_set(tree, pointer + "/zz\"odd~0~1key", "0");  // a key that needs escaping in the path
         std::string body = qtest::json_dump(tree);
         body = qtest::replace_first(body, "\"zz\\\"odd~/key\":0", "\"zz\\\"odd~/key\":" + std::string(broken));

@@ -122,7 +122,7 @@ struct coupon_variant {
 
 coupon_variant edited(std::string_view pointer, std::string_view json,
                       std::string_view file = qtest::coupon_code_assigned_file) {
-  qtest::json_node tree = qtest::parse_json(qtest::read_fixture(file));
+  qtest::json_node tree = qtest::fixture_tree(file);
   qtest::json_set(tree, pointer, json);
   return coupon_variant(qtest::json_dump(tree));
 }
@@ -213,7 +213,7 @@ TEST_CASE("coupon events: customAttributes are kept as raw JSON text", "[coupon]
 
 TEST_CASE("coupon events: customAttributes null, absent, or another JSON type", "[coupon]") {
   SECTION("absent") {
-    qtest::json_node tree = qtest::parse_json(qtest::read_fixture(qtest::coupon_code_assigned_file));
+    qtest::json_node tree = qtest::fixture_tree(qtest::coupon_code_assigned_file);
     qtest::json_remove(tree, "/event/executionResults/coupon/customAttributes");
     qtest::json_remove(tree, "/event/payload/couponBook/customAttributes");
     coupon_variant v(qtest::json_dump(tree));
@@ -235,7 +235,7 @@ TEST_CASE("coupon events: customAttributes null, absent, or another JSON type", 
 
 TEST_CASE("coupon events: the optional dates and identifiers with values", "[coupon]") {
   SECTION("validToDate and validFromDate") {
-    qtest::json_node tree = qtest::parse_json(qtest::read_fixture(qtest::coupon_code_used_file));
+    qtest::json_node tree = qtest::fixture_tree(qtest::coupon_code_used_file);
     qtest::json_set(tree, "/event/payload/couponBook/validToDate", "\"2025-12-31T23:59:59.999Z\"");
     qtest::json_set(tree, "/event/payload/couponBook/validFromDate", "\"2025-01-01T00:00:00.000Z\"");
     coupon_variant v(qtest::json_dump(tree));
@@ -260,7 +260,7 @@ TEST_CASE("coupon events: the optional dates and identifiers with values", "[cou
         "123456");
   }
   SECTION("envelope extras") {
-    qtest::json_node tree = qtest::parse_json(qtest::read_fixture(qtest::coupon_code_assigned_file));
+    qtest::json_node tree = qtest::fixture_tree(qtest::coupon_code_assigned_file);
     qtest::json_set(tree, "/event/externalEventDate", "\"2025-04-23T00:00:00+03:00\"");
     qtest::json_set(tree, "/event/externalId", "\"ext-77\"");
     qtest::json_set(tree, "/event/description", "\"assigned by a rule\"");

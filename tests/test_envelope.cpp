@@ -16,8 +16,6 @@ namespace qw = qurable::webhooks;
 
 namespace {
 
-qtest::json_node fixture_tree(std::string_view file) { return qtest::parse_json(qtest::read_fixture(file)); }
-
 // Every decoded value of `body`, or the test fails with the reason it was rejected.
 std::string decoded(const std::string& body) {
   qw::parser parser;
@@ -39,14 +37,14 @@ TEST_CASE("the order of members does not change the decoded event", "[envelope][
 
     {
       INFO("eventType last");
-      qtest::json_node tree = fixture_tree(file);
+      qtest::json_node tree = qtest::fixture_tree(file);
       qtest::json_move(tree, "/event/eventType", false);
       CHECK(qtest::json_at(tree, "/event").members.back().key == "eventType");
       CHECK(decoded(qtest::json_dump(tree)) == original);
     }
     {
       INFO("executionResults and payload before everything");
-      qtest::json_node tree = fixture_tree(file);
+      qtest::json_node tree = qtest::fixture_tree(file);
       qtest::json_move(tree, "/event/executionResults", true);
       qtest::json_move(tree, "/event/payload", true);
       CHECK(qtest::json_at(tree, "/event").members.front().key == "payload");
@@ -54,10 +52,10 @@ TEST_CASE("the order of members does not change the decoded event", "[envelope][
     }
     {
       INFO("every object's members in reverse order");
-      qtest::json_node tree = fixture_tree(file);
+      qtest::json_node tree = qtest::fixture_tree(file);
       qtest::reverse_json_members(tree);
       CHECK(qtest::json_at(tree, "/event").members.front().key == "evaluationResults");
-      qtest::json_node unreversed = fixture_tree(file);
+      qtest::json_node unreversed = qtest::fixture_tree(file);
       CHECK(qtest::json_at(tree, "/event").members.back().key ==
             qtest::json_at(unreversed, "/event").members.front().key);
       CHECK(decoded(qtest::json_dump(tree)) == original);
@@ -65,7 +63,7 @@ TEST_CASE("the order of members does not change the decoded event", "[envelope][
     {
       INFO("each member moved to the front of its object, one at a time");
       std::vector<std::string> members;
-      qtest::json_node walked = fixture_tree(file);
+      qtest::json_node walked = qtest::fixture_tree(file);
       qtest::for_each_json_node(walked, [&](const std::string& pointer, qtest::json_node&) {
         // Members of objects only: array items have a numeric last segment.
         const std::string last = pointer.substr(pointer.rfind('/') + 1);
@@ -74,14 +72,14 @@ TEST_CASE("the order of members does not change the decoded event", "[envelope][
       CHECK(members.size() > 30);
       for (const std::string& pointer : members) {
         INFO(pointer << " first");
-        qtest::json_node tree = fixture_tree(file);
+        qtest::json_node tree = qtest::fixture_tree(file);
         qtest::json_move(tree, pointer, true);
         CHECK(decoded(qtest::json_dump(tree)) == original);
       }
     }
     {
       INFO("the root's other members around \"event\"");
-      qtest::json_node tree = fixture_tree(file);
+      qtest::json_node tree = qtest::fixture_tree(file);
       qtest::json_set(tree, "/webhookId", "\"wh_1\"");
       qtest::json_set(tree, "/attempt", "3");
       qtest::json_move(tree, "/webhookId", true);
@@ -96,7 +94,7 @@ TEST_CASE("unknown members are ignored at every level", "[envelope][unknown]") {
     INFO(file);
     const std::string original = decoded(qtest::read_fixture(file));
     std::vector<std::string> objects;
-    qtest::json_node walked = fixture_tree(file);
+    qtest::json_node walked = qtest::fixture_tree(file);
     qtest::for_each_json_node(walked, [&](const std::string& pointer, qtest::json_node& node) {
       if (node.type == qtest::json_node::kind::object) objects.push_back(pointer);
     });
@@ -106,7 +104,7 @@ TEST_CASE("unknown members are ignored at every level", "[envelope][unknown]") {
       INFO("one object at a time, first and last");
       for (const std::string& pointer : objects) {
         INFO("unknown members in " << (pointer.empty() ? "the root" : pointer));
-        qtest::json_node tree = fixture_tree(file);
+        qtest::json_node tree = qtest::fixture_tree(file);
         qtest::json_set(tree, pointer + "/zzUnknownLast", unknown_value);
         qtest::json_set(tree, pointer + "/aaUnknownFirst", "[[], {}, \"s\", 1.5, -2, true, false, null]");
         qtest::json_move(tree, pointer + "/aaUnknownFirst", true);
@@ -115,7 +113,7 @@ TEST_CASE("unknown members are ignored at every level", "[envelope][unknown]") {
     }
     {
       INFO("in every object at once, with names close to documented ones");
-      qtest::json_node tree = fixture_tree(file);
+      qtest::json_node tree = qtest::fixture_tree(file);
       for (const std::string& pointer : objects) {
         qtest::json_node& node = qtest::json_at(tree, pointer);
         std::vector<std::string> keys;
@@ -168,7 +166,7 @@ TEST_CASE("an unknown event type keeps its envelope and its sections as raw JSON
   SECTION("a known event renamed: its envelope is decoded, its sections kept as text") {
     for (std::string_view file : qtest::all_fixture_files) {
       INFO(file);
-      qtest::json_node tree = fixture_tree(file);
+      qtest::json_node tree = qtest::fixture_tree(file);
       qtest::json_set(tree, "/event/eventType", "\"tier-changed\"");
       const std::string body = qtest::json_dump(tree, true);
       const qw::parse_result r = parser.parse(body);
@@ -186,7 +184,7 @@ TEST_CASE("an unknown event type keeps its envelope and its sections as raw JSON
     }
   }
   SECTION("an unknown type does not need the known types' required fields, nor their shapes") {
-    qtest::json_node tree = fixture_tree(qtest::member_created_file);
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
     qtest::json_set(tree, "/event/eventType", "\"member-deleted\"");
     for (std::string_view member : {"/event/status", "/event/loyaltyEventKey", "/event/createdAt", "/event/updatedAt",
                                     "/event/systemUniqueKey", "/event/payload"}) {
@@ -270,7 +268,7 @@ TEST_CASE("escapes and UTF-8 in strings are decoded", "[envelope][strings]") {
   for (const sample& s : samples) {
     INFO(s.json);
     const std::string quoted = "\"" + std::string(s.json) + "\"";
-    qtest::json_node member = fixture_tree(qtest::member_created_file);
+    qtest::json_node member = qtest::fixture_tree(qtest::member_created_file);
     qtest::json_set(member, "/event/executionResults/profile/name", quoted);
     qtest::json_set(member, "/event/executionResults/profile/emails", "[\"first\", " + quoted + "]");
     qtest::json_set(member, "/event/executionResults/organizations/0/publicLoyaltyMemberId", quoted);
@@ -288,7 +286,7 @@ TEST_CASE("escapes and UTF-8 in strings are decoded", "[envelope][strings]") {
     CHECK(m.execution_results.profile.emails[0] == "first");
     CHECK(m.execution_results.profile.last_name.value_or("") == "Doe");
 
-    qtest::json_node coupon = fixture_tree(qtest::coupon_code_assigned_file);
+    qtest::json_node coupon = qtest::fixture_tree(qtest::coupon_code_assigned_file);
     qtest::json_set(coupon, "/event/payload/couponBook/description", quoted);
     qtest::json_set(coupon, "/event/executionResults/coupon/code", quoted);
     const std::string coupon_body = qtest::json_dump(coupon);

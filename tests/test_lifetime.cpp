@@ -152,7 +152,7 @@ TEST_CASE("a reused parser gives each event its own values, with no items left f
           "[lifetime][reuse]") {
   // Bodies chosen so that lists shrink, grow, vanish and come back between consecutive events.
   std::vector<std::string> bodies;
-  qtest::json_node big = qtest::parse_json(qtest::read_fixture(qtest::member_created_file));
+  qtest::json_node big = qtest::fixture_tree(qtest::member_created_file);
   qtest::json_set(big, "/event/executionResults/tiers",
                   "[{\"loyaltyTierId\":1,\"loyaltyProgramId\":1},{\"loyaltyTierId\":2,\"loyaltyProgramId\":1},"
                   "{\"loyaltyTierId\":3,\"loyaltyProgramId\":2}]");
@@ -164,7 +164,7 @@ TEST_CASE("a reused parser gives each event its own values, with no items left f
                   "\"2025-01-02T00:00:00Z\",\"updatedAt\":\"2025-01-02T00:00:00Z\",\"loyaltyMemberId\":\"m2\","
                   "\"publicLoyaltyMemberId\":\"p2\"}]");
   bodies.push_back(qtest::json_dump(big));
-  qtest::json_node small = qtest::parse_json(qtest::read_fixture(qtest::member_created_file));
+  qtest::json_node small = qtest::fixture_tree(qtest::member_created_file);
   qtest::json_remove(small, "/event/executionResults/profile/emails");
   qtest::json_set(small, "/event/executionResults/tiers", "[]");
   qtest::json_set(small, "/event/executionResults/profile/govId", "null");
@@ -172,7 +172,7 @@ TEST_CASE("a reused parser gives each event its own values, with no items left f
   for (std::string_view file : qtest::all_fixture_files) bodies.push_back(qtest::read_fixture(file));
   bodies.push_back(R"({"event": {"eventType": "points-earned", "status": "ok", "payload": {"points": 5}}})");
   bodies.push_back("{\"event\": [}");  // a rejected body between valid ones
-  qtest::json_node renamed = qtest::parse_json(qtest::read_fixture(qtest::coupon_code_assigned_file));
+  qtest::json_node renamed = qtest::fixture_tree(qtest::coupon_code_assigned_file);
   qtest::reverse_json_members(renamed);
   qtest::json_set(renamed, "/event/payload/couponBook/discountAmount", "12.5");
   bodies.push_back(qtest::json_dump(renamed, true));

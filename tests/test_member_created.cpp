@@ -40,13 +40,13 @@ struct member_variant {
 };
 
 member_variant edited(std::string_view pointer, std::string_view json) {
-  qtest::json_node tree = qtest::parse_json(qtest::read_fixture(qtest::member_created_file));
+  qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
   qtest::json_set(tree, pointer, json);
   return member_variant(qtest::json_dump(tree, true));
 }
 
 member_variant removed(std::string_view pointer) {
-  qtest::json_node tree = qtest::parse_json(qtest::read_fixture(qtest::member_created_file));
+  qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
   qtest::json_remove(tree, pointer);
   return member_variant(qtest::json_dump(tree, true));
 }
@@ -244,7 +244,7 @@ TEST_CASE("member-created: optional parts of the member", "[member-created]") {
     CHECK_FALSE(t.loyalty_system_tier_id.has_value());
   }
   SECTION("no tiers, no organizations") {
-    qtest::json_node tree = qtest::parse_json(qtest::read_fixture(qtest::member_created_file));
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
     qtest::json_set(tree, "/event/executionResults/tiers", "[]");
     qtest::json_set(tree, "/event/executionResults/organizations", "[]");
     member_variant v(qtest::json_dump(tree));
@@ -295,7 +295,7 @@ TEST_CASE("member-created: optional parts of the member", "[member-created]") {
     CHECK_FALSE(p.phone_number);
   }
   SECTION("emails in the payload's profile, several in the member's") {
-    qtest::json_node tree = qtest::parse_json(qtest::read_fixture(qtest::member_created_file));
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
     qtest::json_set(tree, "/event/executionResults/profile/emails", "[\"a@x.io\", \"b@x.io\", \"c@x.io\"]");
     qtest::json_set(tree, "/event/payload/profile/emails", "[\"p@x.io\"]");
     member_variant v(qtest::json_dump(tree));
@@ -326,7 +326,7 @@ TEST_CASE("member-created: long lists keep every item", "[member-created][long]"
   tiers += "]";
   organizations += "]";
   emails += "]";
-  qtest::json_node tree = qtest::parse_json(qtest::read_fixture(qtest::member_created_file));
+  qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
   qtest::json_set(tree, "/event/executionResults/tiers", tiers);
   qtest::json_set(tree, "/event/executionResults/organizations", organizations);
   qtest::json_set(tree, "/event/executionResults/profile/emails", emails);

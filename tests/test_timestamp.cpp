@@ -153,7 +153,7 @@ TEST_CASE("timestamps are usable in constant expressions", "[timestamp]") {
 
 TEST_CASE("an event with a malformed timestamp is still received; the error comes on access", "[timestamp]") {
   qw::parser parser;
-  qtest::json_node tree = qtest::parse_json(qtest::read_fixture(qtest::member_created_file));
+  qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
   qtest::json_set(tree, "/event/createdAt", "\"2025-02-29T13:23:50.586Z\"");
   qtest::json_set(tree, "/event/executionResults/profile/birthdate", "\"not a date\"");
   qtest::json_set(tree, "/event/executionResults/organizations/0/updatedAt", "\"\"");

@@ -11,6 +11,7 @@
 #include <qurable/webhooks/testing/detail/json_tree.hpp>
 
 #include "catch.hpp"
+#include "fixtures.hpp"
 
 namespace qtest {
 
@@ -25,6 +26,9 @@ inline json_node parse_json(std::string_view text) {
   if (!qurable::webhooks::testing::detail::parse_json_node(text, root, error)) FAIL(error << " in " << text);
   return root;
 }
+
+// tests/fixtures/<file> as a tree.
+inline json_node fixture_tree(std::string_view file) { return parse_json(read_fixture(file)); }
 
 // The value at a JSON Pointer ("" is the root); the test fails when there is none.
 inline json_node& json_at(json_node& root, std::string_view pointer) {

@@ -21,7 +21,7 @@
 #include "support/alloc_counter.hpp"
 #include "support/fields.hpp"
 #include "support/fixtures.hpp"
-#include "support/json_tree.hpp"
+#include "support/json_edit.hpp"
 
 using qtest::alloc_counter::allocations;  // counts every allocation of this program
 
@@ -179,13 +179,13 @@ TEST_CASE("every input path is allocation-free once warm", "[alloc]") {
 }
 
 TEST_CASE("large lists allocate nothing once the parser has seen them", "[alloc]") {
-  qtest::json_tree tree = qtest::json_tree::parse(qtest::read_fixture(qtest::member_created_file));
+  qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
   std::string tiers = "[";
   for (int i = 0; i < 500; ++i) {
     tiers += (i ? ",{" : "{") + std::string("\"loyaltyTierId\":") + std::to_string(i) + ",\"loyaltyProgramId\":1}";
   }
-  tree.set("/event/executionResults/tiers", tiers + "]");
-  const std::vector<std::string> bodies = {tree.dump(), qtest::read_fixture(qtest::member_created_file)};
+  qtest::json_set(tree, "/event/executionResults/tiers", tiers + "]");
+  const std::vector<std::string> bodies = {qtest::json_dump(tree), qtest::read_fixture(qtest::member_created_file)};
   qw::parser parser;
   checksum_sink sink;
   every_field_visitor visitor{&sink};

@@ -14,7 +14,7 @@
 
 #include "catch.hpp"
 #include "support/fixtures.hpp"
-#include "support/json_tree.hpp"
+#include "support/json_edit.hpp"
 
 namespace qw = qurable::webhooks;
 
@@ -419,12 +419,12 @@ TEST_CASE("nesting deeper than max_depth is nesting_too_deep (400)", "[bad-input
       for (bool objects : {false, true}) {
         INFO((objects ? "objects" : "arrays"));
         const auto nested = [&](std::size_t k) { return objects ? nested_objects(k - 1) : nested_arrays(k); };
-        qtest::json_tree tree = qtest::json_tree::parse(fixture(p.file));
-        tree.set(p.pointer, nested(deepest_ok));
-        const std::string ok = tree.dump();
+        qtest::json_node tree = qtest::fixture_tree(p.file);
+        qtest::json_set(tree, p.pointer, nested(deepest_ok));
+        const std::string ok = qtest::json_dump(tree);
         CHECK(parser.parse(ok));
-        tree.set(p.pointer, nested(deepest_ok + 1));
-        const rejection r = reject(parser, tree.dump());
+        qtest::json_set(tree, p.pointer, nested(deepest_ok + 1));
+        const rejection r = reject(parser, qtest::json_dump(tree));
         CHECK(r.code == qw::error_code::nesting_too_deep);
         CHECK(r.status == 400);
         CHECK(r.path.rfind(p.pointer, 0) == 0);  // the path starts at the member that holds the nesting
@@ -473,9 +473,9 @@ TEST_CASE("integers outside int64 are wrong_type (422) in a required member, dri
   qw::parser parser(strict_options);
   qw::parser lenient;
   const auto with_tier_id = [](std::string_view value) {
-    qtest::json_tree tree = qtest::json_tree::parse(fixture());
-    tree.set("/event/executionResults/tiers/0/loyaltyTierId", value);
-    return tree.dump();
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
+    qtest::json_set(tree, "/event/executionResults/tiers/0/loyaltyTierId", value);
+    return qtest::json_dump(tree);
   };
   {
     const std::string body = with_tier_id("9223372036854775807");
@@ -502,9 +502,9 @@ TEST_CASE("integers outside int64 are wrong_type (422) in a required member, dri
     CHECK(l.code == qw::error_code::wrong_type);
     CHECK(l.path == "/event/executionResults/tiers/0/loyaltyTierId");
     // ledgerWalletId is optional: absent, with a drift record.
-    qtest::json_tree tree = qtest::json_tree::parse(fixture());
-    tree.set("/event/executionResults/ledgerWalletId", value);
-    const std::string body = tree.dump();
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
+    qtest::json_set(tree, "/event/executionResults/ledgerWalletId", value);
+    const std::string body = qtest::json_dump(tree);
     const qw::parse_result drifted = lenient.parse(body);
     REQUIRE(drifted);
     CHECK_FALSE(drifted->get_if<qw::member_created>()->execution_results.ledger_wallet_id.has_value());
@@ -525,9 +525,9 @@ TEST_CASE("an integer written with a fraction or an exponent is read when whole 
   qw::parser strict(strict_options);
   qw::parser lenient;
   const auto with = [](std::string_view pointer, std::string_view value) {
-    qtest::json_tree tree = qtest::json_tree::parse(fixture());
-    tree.set(pointer, value);
-    return tree.dump();
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
+    qtest::json_set(tree, pointer, value);
+    return qtest::json_dump(tree);
   };
   const std::string tier = "/event/executionResults/tiers/0/loyaltyTierId";  // required
   const std::string wallet = "/event/executionResults/ledgerWalletId";       // optional
@@ -618,15 +618,16 @@ TEST_CASE("a structural error inside any unknown member is invalid_json, not a c
   qw::parser parser;
   for (std::string_view file : qtest::all_fixture_files) {
     std::vector<std::string> objects;
-    qtest::json_tree::parse(fixture(file)).for_each([&](const std::string& pointer, qtest::json_tree& node) {
-      if (node.type() == qtest::json_tree::kind::object) objects.push_back(pointer);
+    qtest::json_node walked = qtest::fixture_tree(file);
+    qtest::for_each_json_node(walked, [&](const std::string& pointer, qtest::json_node& node) {
+      if (node.type == qtest::json_node::kind::object) objects.push_back(pointer);
     });
     for (const std::string& pointer : objects) {
       for (std::string_view broken : {"{\"b\": 1,}", "[1,,2]", "{\"b\" 1}", "[{\"c\": [}]"}) {
         INFO(file << " " << pointer << " " << broken);
-        qtest::json_tree tree = qtest::json_tree::parse(fixture(file));
-        tree.set(pointer + "/zz\\\"odd~0~1key", "0");  // a key that needs escaping in the path
-        std::string body = tree.dump();
+        qtest::json_node tree = qtest::fixture_tree(file);
+        qtest::json_set(tree, pointer + "/zz\"odd~0~1key", "0");  // a key that needs escaping in the path
+        std::string body = qtest::json_dump(tree);
         body = qtest::replace_first(body, "\"zz\\\"odd~/key\":0", "\"zz\\\"odd~/key\":" + std::string(broken));
         const rejection r = reject(parser, body);
         CHECK(r.code == qw::error_code::invalid_json);

@@ -8,7 +8,7 @@
 
 #include "catch.hpp"
 #include "support/fixtures.hpp"
-#include "support/json_tree.hpp"
+#include "support/json_edit.hpp"
 
 namespace qw = qurable::webhooks;
 
@@ -96,9 +96,11 @@ void check_envelope(const qw::event_envelope& e, bool used, const std::string& b
   CHECK(e.tags.text() == "null");
   CHECK(e.evaluation_status.value_or(-1) == 0);
   CHECK(e.evaluation_results.text() == "null");
-  qtest::json_tree tree = qtest::json_tree::parse(body);
-  CHECK(qtest::json_tree::parse(e.execution_results.text()).dump() == tree.at("/event/executionResults").dump());
-  CHECK(qtest::json_tree::parse(e.payload.text()).dump() == tree.at("/event/payload").dump());
+  qtest::json_node tree = qtest::parse_json(body);
+  CHECK(qtest::json_dump(qtest::parse_json(e.execution_results.text())) ==
+        qtest::json_dump(qtest::json_at(tree, "/event/executionResults")));
+  CHECK(qtest::json_dump(qtest::parse_json(e.payload.text())) ==
+        qtest::json_dump(qtest::json_at(tree, "/event/payload")));
 }
 
 // A coupon example with edits, kept alive with its parser.
@@ -120,9 +122,9 @@ struct coupon_variant {
 
 coupon_variant edited(std::string_view pointer, std::string_view json,
                       std::string_view file = qtest::coupon_code_assigned_file) {
-  qtest::json_tree tree = qtest::json_tree::parse(qtest::read_fixture(file));
-  tree.set(pointer, json);
-  return coupon_variant(tree.dump());
+  qtest::json_node tree = qtest::fixture_tree(file);
+  qtest::json_set(tree, pointer, json);
+  return coupon_variant(qtest::json_dump(tree));
 }
 
 }  // namespace
@@ -211,10 +213,10 @@ TEST_CASE("coupon events: customAttributes are kept as raw JSON text", "[coupon]
 
 TEST_CASE("coupon events: customAttributes null, absent, or another JSON type", "[coupon]") {
   SECTION("absent") {
-    qtest::json_tree tree = qtest::json_tree::parse(qtest::read_fixture(qtest::coupon_code_assigned_file));
-    tree.remove("/event/executionResults/coupon/customAttributes");
-    tree.remove("/event/payload/couponBook/customAttributes");
-    coupon_variant v(tree.dump());
+    qtest::json_node tree = qtest::fixture_tree(qtest::coupon_code_assigned_file);
+    qtest::json_remove(tree, "/event/executionResults/coupon/customAttributes");
+    qtest::json_remove(tree, "/event/payload/couponBook/customAttributes");
+    coupon_variant v(qtest::json_dump(tree));
     CHECK(v.view().execution_results.coupon.custom_attributes.is_absent());
     CHECK(v.view().execution_results.coupon.custom_attributes.is_null());
     CHECK(v.view().execution_results.coupon.custom_attributes.text().empty());
@@ -233,10 +235,10 @@ TEST_CASE("coupon events: customAttributes null, absent, or another JSON type", 
 
 TEST_CASE("coupon events: the optional dates and identifiers with values", "[coupon]") {
   SECTION("validToDate and validFromDate") {
-    qtest::json_tree tree = qtest::json_tree::parse(qtest::read_fixture(qtest::coupon_code_used_file));
-    tree.set("/event/payload/couponBook/validToDate", "\"2025-12-31T23:59:59.999Z\"");
-    tree.set("/event/payload/couponBook/validFromDate", "\"2025-01-01T00:00:00.000Z\"");
-    coupon_variant v(tree.dump());
+    qtest::json_node tree = qtest::fixture_tree(qtest::coupon_code_used_file);
+    qtest::json_set(tree, "/event/payload/couponBook/validToDate", "\"2025-12-31T23:59:59.999Z\"");
+    qtest::json_set(tree, "/event/payload/couponBook/validFromDate", "\"2025-01-01T00:00:00.000Z\"");
+    coupon_variant v(qtest::json_dump(tree));
     const qw::coupon_book& b = v.view().payload.coupon_book;
     REQUIRE(b.valid_to_date.has_value());
     CHECK(b.valid_to_date->raw() == "2025-12-31T23:59:59.999Z");
@@ -258,14 +260,14 @@ TEST_CASE("coupon events: the optional dates and identifiers with values", "[cou
         "123456");
   }
   SECTION("envelope extras") {
-    qtest::json_tree tree = qtest::json_tree::parse(qtest::read_fixture(qtest::coupon_code_assigned_file));
-    tree.set("/event/externalEventDate", "\"2025-04-23T00:00:00+03:00\"");
-    tree.set("/event/externalId", "\"ext-77\"");
-    tree.set("/event/description", "\"assigned by a rule\"");
-    tree.set("/event/lastError", "{\"code\": 5}");
-    tree.set("/event/evaluationStatus", "2");
-    tree.set("/event/evaluationResults", "[{\"rule\": 1}]");
-    coupon_variant v(tree.dump());
+    qtest::json_node tree = qtest::fixture_tree(qtest::coupon_code_assigned_file);
+    qtest::json_set(tree, "/event/externalEventDate", "\"2025-04-23T00:00:00+03:00\"");
+    qtest::json_set(tree, "/event/externalId", "\"ext-77\"");
+    qtest::json_set(tree, "/event/description", "\"assigned by a rule\"");
+    qtest::json_set(tree, "/event/lastError", "{\"code\":5}");
+    qtest::json_set(tree, "/event/evaluationStatus", "2");
+    qtest::json_set(tree, "/event/evaluationResults", "[{\"rule\":1}]");
+    coupon_variant v(qtest::json_dump(tree));
     const qw::event_envelope& e = v.view().envelope;
     REQUIRE(e.external_event_date.has_value());
     CHECK(ms(*e.external_event_date) == 1745355600000);  // 2025-04-22T21:00:00Z

@@ -10,13 +10,11 @@
 #include "catch.hpp"
 #include "support/fields.hpp"
 #include "support/fixtures.hpp"
-#include "support/json_tree.hpp"
+#include "support/json_edit.hpp"
 
 namespace qw = qurable::webhooks;
 
 namespace {
-
-qtest::json_tree fixture_tree(std::string_view file) { return qtest::json_tree::parse(qtest::read_fixture(file)); }
 
 // Every decoded value of `body`, or the test fails with the reason it was rejected.
 std::string decoded(const std::string& body) {
@@ -39,31 +37,34 @@ TEST_CASE("the order of members does not change the decoded event", "[envelope][
 
     {
       INFO("eventType last");
-      qtest::json_tree tree = fixture_tree(file);
-      tree.move_to_back("/event/eventType");
-      CHECK(tree.at("/event").members().back().first == "eventType");
-      CHECK(decoded(tree.dump()) == original);
+      qtest::json_node tree = qtest::fixture_tree(file);
+      qtest::json_move(tree, "/event/eventType", false);
+      CHECK(qtest::json_at(tree, "/event").members.back().key == "eventType");
+      CHECK(decoded(qtest::json_dump(tree)) == original);
     }
     {
       INFO("executionResults and payload before everything");
-      qtest::json_tree tree = fixture_tree(file);
-      tree.move_to_front("/event/executionResults");
-      tree.move_to_front("/event/payload");
-      CHECK(tree.at("/event").members().front().first == "payload");
-      CHECK(decoded(tree.dump(true)) == original);
+      qtest::json_node tree = qtest::fixture_tree(file);
+      qtest::json_move(tree, "/event/executionResults", true);
+      qtest::json_move(tree, "/event/payload", true);
+      CHECK(qtest::json_at(tree, "/event").members.front().key == "payload");
+      CHECK(decoded(qtest::json_dump(tree, true)) == original);
     }
     {
       INFO("every object's members in reverse order");
-      qtest::json_tree tree = fixture_tree(file);
-      tree.reverse_all_members();
-      CHECK(tree.at("/event").members().front().first == "evaluationResults");
-      CHECK(tree.at("/event").members().back().first == fixture_tree(file).at("/event").members().front().first);
-      CHECK(decoded(tree.dump()) == original);
+      qtest::json_node tree = qtest::fixture_tree(file);
+      qtest::reverse_json_members(tree);
+      CHECK(qtest::json_at(tree, "/event").members.front().key == "evaluationResults");
+      qtest::json_node unreversed = qtest::fixture_tree(file);
+      CHECK(qtest::json_at(tree, "/event").members.back().key ==
+            qtest::json_at(unreversed, "/event").members.front().key);
+      CHECK(decoded(qtest::json_dump(tree)) == original);
     }
     {
       INFO("each member moved to the front of its object, one at a time");
       std::vector<std::string> members;
-      fixture_tree(file).for_each([&](const std::string& pointer, qtest::json_tree&) {
+      qtest::json_node walked = qtest::fixture_tree(file);
+      qtest::for_each_json_node(walked, [&](const std::string& pointer, qtest::json_node&) {
         // Members of objects only: array items have a numeric last segment.
         const std::string last = pointer.substr(pointer.rfind('/') + 1);
         if (!pointer.empty() && last.find_first_not_of("0123456789") != std::string::npos) members.push_back(pointer);
@@ -71,19 +72,19 @@ TEST_CASE("the order of members does not change the decoded event", "[envelope][
       CHECK(members.size() > 30);
       for (const std::string& pointer : members) {
         INFO(pointer << " first");
-        qtest::json_tree tree = fixture_tree(file);
-        tree.move_to_front(pointer);
-        CHECK(decoded(tree.dump()) == original);
+        qtest::json_node tree = qtest::fixture_tree(file);
+        qtest::json_move(tree, pointer, true);
+        CHECK(decoded(qtest::json_dump(tree)) == original);
       }
     }
     {
       INFO("the root's other members around \"event\"");
-      qtest::json_tree tree = fixture_tree(file);
-      tree.set("/webhookId", "\"wh_1\"");
-      tree.set("/attempt", "3");
-      tree.move_to_front("/webhookId");
-      CHECK(tree.members().front().first == "webhookId");
-      CHECK(decoded(tree.dump()) == original);
+      qtest::json_node tree = qtest::fixture_tree(file);
+      qtest::json_set(tree, "/webhookId", "\"wh_1\"");
+      qtest::json_set(tree, "/attempt", "3");
+      qtest::json_move(tree, "/webhookId", true);
+      CHECK(tree.members.front().key == "webhookId");
+      CHECK(decoded(qtest::json_dump(tree)) == original);
     }
   }
 }
@@ -93,8 +94,9 @@ TEST_CASE("unknown members are ignored at every level", "[envelope][unknown]") {
     INFO(file);
     const std::string original = decoded(qtest::read_fixture(file));
     std::vector<std::string> objects;
-    fixture_tree(file).for_each([&](const std::string& pointer, qtest::json_tree& node) {
-      if (node.type() == qtest::json_tree::kind::object) objects.push_back(pointer);
+    qtest::json_node walked = qtest::fixture_tree(file);
+    qtest::for_each_json_node(walked, [&](const std::string& pointer, qtest::json_node& node) {
+      if (node.type == qtest::json_node::kind::object) objects.push_back(pointer);
     });
     CHECK(objects.size() >= 8);
 
@@ -102,20 +104,20 @@ TEST_CASE("unknown members are ignored at every level", "[envelope][unknown]") {
       INFO("one object at a time, first and last");
       for (const std::string& pointer : objects) {
         INFO("unknown members in " << (pointer.empty() ? "the root" : pointer));
-        qtest::json_tree tree = fixture_tree(file);
-        tree.set(pointer + "/zzUnknownLast", unknown_value);
-        tree.set(pointer + "/aaUnknownFirst", "[[], {}, \"s\", 1.5, -2, true, false, null]");
-        tree.move_to_front(pointer + "/aaUnknownFirst");
-        CHECK(decoded(tree.dump()) == original);
+        qtest::json_node tree = qtest::fixture_tree(file);
+        qtest::json_set(tree, pointer + "/zzUnknownLast", unknown_value);
+        qtest::json_set(tree, pointer + "/aaUnknownFirst", "[[], {}, \"s\", 1.5, -2, true, false, null]");
+        qtest::json_move(tree, pointer + "/aaUnknownFirst", true);
+        CHECK(decoded(qtest::json_dump(tree)) == original);
       }
     }
     {
       INFO("in every object at once, with names close to documented ones");
-      qtest::json_tree tree = fixture_tree(file);
+      qtest::json_node tree = qtest::fixture_tree(file);
       for (const std::string& pointer : objects) {
-        qtest::json_tree& node = tree.at(pointer);
+        qtest::json_node& node = qtest::json_at(tree, pointer);
         std::vector<std::string> keys;
-        for (auto& m : node.members()) keys.push_back(m.first);
+        for (auto& m : node.members) keys.push_back(m.key);
         for (const std::string& key : keys) {
           // A longer name, a shorter one, another case: none of them is the documented member.
           std::string upper = key;
@@ -126,11 +128,12 @@ TEST_CASE("unknown members are ignored at every level", "[envelope][unknown]") {
               {upper, "null"}};
           for (const auto& [name, value] : near_names) {
             // Only names that are not documented themselves ("emails" without its "s" is "email").
-            if (!name.empty() && !tree.contains(pointer + "/" + name)) tree.set(pointer + "/" + name, value);
+            if (!name.empty() && !qtest::json_contains(tree, pointer + "/" + name))
+              qtest::json_set(tree, pointer + "/" + name, value);
           }
         }
       }
-      CHECK(decoded(tree.dump(true)) == original);
+      CHECK(decoded(qtest::json_dump(tree, true)) == original);
     }
   }
 }
@@ -163,9 +166,9 @@ TEST_CASE("an unknown event type keeps its envelope and its sections as raw JSON
   SECTION("a known event renamed: its envelope is decoded, its sections kept as text") {
     for (std::string_view file : qtest::all_fixture_files) {
       INFO(file);
-      qtest::json_tree tree = fixture_tree(file);
-      tree.set("/event/eventType", "\"tier-changed\"");
-      const std::string body = tree.dump(true);
+      qtest::json_node tree = qtest::fixture_tree(file);
+      qtest::json_set(tree, "/event/eventType", "\"tier-changed\"");
+      const std::string body = qtest::json_dump(tree, true);
       const qw::parse_result r = parser.parse(body);
       REQUIRE(r);
       CHECK(r->type() == qw::event_type::unknown);
@@ -174,19 +177,21 @@ TEST_CASE("an unknown event type keeps its envelope and its sections as raw JSON
       CHECK(e.status == "success");
       CHECK(e.loyalty_event_key.substr(0, 3) == "ev_");
       CHECK(e.created_at.value().has_value());
-      CHECK(qtest::json_tree::parse(e.execution_results.text()).dump() == tree.at("/event/executionResults").dump());
-      CHECK(qtest::json_tree::parse(e.payload.text()).dump() == tree.at("/event/payload").dump());
+      CHECK(qtest::json_dump(qtest::parse_json(e.execution_results.text())) ==
+            qtest::json_dump(qtest::json_at(tree, "/event/executionResults")));
+      CHECK(qtest::json_dump(qtest::parse_json(e.payload.text())) ==
+            qtest::json_dump(qtest::json_at(tree, "/event/payload")));
     }
   }
   SECTION("an unknown type does not need the known types' required fields, nor their shapes") {
-    qtest::json_tree tree = fixture_tree(qtest::member_created_file);
-    tree.set("/event/eventType", "\"member-deleted\"");
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
+    qtest::json_set(tree, "/event/eventType", "\"member-deleted\"");
     for (std::string_view member : {"/event/status", "/event/loyaltyEventKey", "/event/createdAt", "/event/updatedAt",
                                     "/event/systemUniqueKey", "/event/payload"}) {
-      tree.remove(member);
+      qtest::json_remove(tree, member);
     }
-    tree.set("/event/executionResults", "[\"not\", \"a\", \"member\"]");
-    const std::string body = tree.dump();
+    qtest::json_set(tree, "/event/executionResults", "[\"not\",\"a\",\"member\"]");
+    const std::string body = qtest::json_dump(tree);
     const qw::parse_result r = parser.parse(body);
     REQUIRE(r);
     CHECK(r->envelope().execution_results.text() == "[\"not\",\"a\",\"member\"]");
@@ -263,12 +268,12 @@ TEST_CASE("escapes and UTF-8 in strings are decoded", "[envelope][strings]") {
   for (const sample& s : samples) {
     INFO(s.json);
     const std::string quoted = "\"" + std::string(s.json) + "\"";
-    qtest::json_tree member = fixture_tree(qtest::member_created_file);
-    member.set("/event/executionResults/profile/name", quoted);
-    member.set("/event/executionResults/profile/emails", "[\"first\", " + quoted + "]");
-    member.set("/event/executionResults/organizations/0/publicLoyaltyMemberId", quoted);
-    member.set("/event/status", quoted);
-    const std::string member_body = member.dump();
+    qtest::json_node member = qtest::fixture_tree(qtest::member_created_file);
+    qtest::json_set(member, "/event/executionResults/profile/name", quoted);
+    qtest::json_set(member, "/event/executionResults/profile/emails", "[\"first\", " + quoted + "]");
+    qtest::json_set(member, "/event/executionResults/organizations/0/publicLoyaltyMemberId", quoted);
+    qtest::json_set(member, "/event/status", quoted);
+    const std::string member_body = qtest::json_dump(member);
     const qw::parse_result r = parser.parse(member_body);
     REQUIRE(r);
     const qw::member_created& m = *r->get_if<qw::member_created>();
@@ -281,10 +286,10 @@ TEST_CASE("escapes and UTF-8 in strings are decoded", "[envelope][strings]") {
     CHECK(m.execution_results.profile.emails[0] == "first");
     CHECK(m.execution_results.profile.last_name.value_or("") == "Doe");
 
-    qtest::json_tree coupon = fixture_tree(qtest::coupon_code_assigned_file);
-    coupon.set("/event/payload/couponBook/description", quoted);
-    coupon.set("/event/executionResults/coupon/code", quoted);
-    const std::string coupon_body = coupon.dump();
+    qtest::json_node coupon = qtest::fixture_tree(qtest::coupon_code_assigned_file);
+    qtest::json_set(coupon, "/event/payload/couponBook/description", quoted);
+    qtest::json_set(coupon, "/event/executionResults/coupon/code", quoted);
+    const std::string coupon_body = qtest::json_dump(coupon);
     const qw::parse_result c = parser.parse(coupon_body);
     REQUIRE(c);
     CHECK(c->get_if<qw::coupon_event>()->payload.coupon_book.description.value_or("?") == s.decoded);

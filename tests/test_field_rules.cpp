@@ -16,7 +16,7 @@
 #include "catch.hpp"
 #include "support/fields.hpp"
 #include "support/fixtures.hpp"
-#include "support/json_tree.hpp"
+#include "support/json_edit.hpp"
 
 namespace qw = qurable::webhooks;
 
@@ -197,18 +197,16 @@ std::vector<example> examples() {
           {qtest::coupon_code_used_file, coupon_rules()}};
 }
 
-qtest::json_tree fixture_tree(std::string_view file) { return qtest::json_tree::parse(qtest::read_fixture(file)); }
-
 std::string with_value(std::string_view file, const std::string& pointer, std::string_view json) {
-  qtest::json_tree tree = fixture_tree(file);
-  tree.set("/event" + pointer, json);
-  return tree.dump(true);
+  qtest::json_node tree = qtest::fixture_tree(file);
+  qtest::json_set(tree, "/event" + pointer, json);
+  return qtest::json_dump(tree, true);
 }
 
 std::string without(std::string_view file, const std::string& pointer) {
-  qtest::json_tree tree = fixture_tree(file);
-  tree.remove("/event" + pointer);
-  return tree.dump(true);
+  qtest::json_node tree = qtest::fixture_tree(file);
+  qtest::json_remove(tree, "/event" + pointer);
+  return qtest::json_dump(tree, true);
 }
 
 void require_rejected(qw::parser& parser, const std::string& body, qw::error_code code, const std::string& path) {
@@ -226,9 +224,9 @@ TEST_CASE("the rule tables cover every member of the examples", "[rules]") {
   // A table that forgets a field would silently test less: every member of executionResults and payload (and the
   // envelope, but eventType) must have a rule.
   for (const example& ex : examples()) {
-    qtest::json_tree tree = fixture_tree(ex.file);
+    qtest::json_node tree = qtest::fixture_tree(ex.file);
     std::size_t covered = 0;
-    tree.at("/event").for_each([&](const std::string& pointer, qtest::json_tree&) {
+    qtest::for_each_json_node(qtest::json_at(tree, "/event"), [&](const std::string& pointer, qtest::json_node&) {
       if (pointer.empty() || pointer == "/eventType") return;
       std::string generic = pointer;
       bool found = false;
@@ -327,10 +325,10 @@ TEST_CASE("a free-form field accepts any JSON value and keeps its exact text", "
       if (rule.type != kind::free_form) continue;
       for (std::string_view value : values) {
         INFO(ex.file << " " << rule.pointer << " = " << value);
-        qtest::json_tree tree = fixture_tree(ex.file);
-        tree.set("/event" + rule.pointer, value);
-        const std::string body = tree.dump(false);
-        const std::string text = qtest::json_tree::parse(value).dump(false);  // as it appears in `body`
+        qtest::json_node tree = qtest::fixture_tree(ex.file);
+        qtest::json_set(tree, "/event" + rule.pointer, value);
+        const std::string body = qtest::json_dump(tree, false);
+        const std::string text(value);  // as it appears in `body`: json_set writes it as given
         const qw::parse_result r = parser.parse(body);
         REQUIRE(r);
         // Find the view's raw_json through the description: the line for this field carries the text.
@@ -400,7 +398,9 @@ TEST_CASE("null is accepted exactly where the view can say 'none'", "[rules]") {
       REQUIRE(absent);
       CHECK(qtest::describe(*absent) == with_null);
       // ...and differs from the example wherever the example has a value there.
-      const bool example_has_value = fixture_tree(ex.file).at("/event" + rule.pointer).token() != "null";
+      qtest::json_node example_tree = qtest::fixture_tree(ex.file);
+      const bool example_has_value =
+          qtest::json_at(example_tree, "/event" + rule.pointer).type != qtest::json_node::kind::null;
       if (example_has_value) CHECK(with_null != original);
     }
   }
@@ -412,7 +412,8 @@ TEST_CASE("a missing field is missing_field (422) exactly where the view promise
   for (const example& ex : examples()) {
     for (const field_rule& rule : ex.rules) {
       if (rule.type == kind::item_object || rule.type == kind::item_string) continue;  // a shorter list is fine
-      if (!fixture_tree(ex.file).contains("/event" + rule.pointer)) continue;
+      qtest::json_node example_tree = qtest::fixture_tree(ex.file);
+      if (!qtest::json_contains(example_tree, "/event" + rule.pointer)) continue;
       INFO(ex.file << " without " << rule.pointer);
       const std::string body = without(ex.file, rule.pointer);
       if (rule.required) {
@@ -430,18 +431,18 @@ TEST_CASE("a missing field is missing_field (422) exactly where the view promise
 TEST_CASE("an optional field the example leaves out is decoded when present", "[rules]") {
   qw::parser parser;
   SECTION("loyaltyMemberId on a member-created envelope") {
-    qtest::json_tree tree = fixture_tree(qtest::member_created_file);
-    tree.set("/event/loyaltyMemberId", "\"m-1\"");
-    const std::string body = tree.dump();
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
+    qtest::json_set(tree, "/event/loyaltyMemberId", "\"m-1\"");
+    const std::string body = qtest::json_dump(tree);
     const qw::parse_result r = parser.parse(body);
     REQUIRE(r);
     REQUIRE(r->envelope().loyalty_member_id);
     CHECK(*r->envelope().loyalty_member_id == "m-1");
   }
   SECTION("loyaltyMemberId in a coupon event's executionResults") {
-    qtest::json_tree tree = fixture_tree(qtest::coupon_code_used_file);
-    tree.set("/event/executionResults/loyaltyMemberId", "\"m-2\"");
-    const std::string body = tree.dump();
+    qtest::json_node tree = qtest::fixture_tree(qtest::coupon_code_used_file);
+    qtest::json_set(tree, "/event/executionResults/loyaltyMemberId", "\"m-2\"");
+    const std::string body = qtest::json_dump(tree);
     const qw::parse_result r = parser.parse(body);
     REQUIRE(r);
     const auto* used = r->get_if<qw::coupon_code_used>();
@@ -450,9 +451,9 @@ TEST_CASE("an optional field the example leaves out is decoded when present", "[
     CHECK(*used->execution_results.loyalty_member_id == "m-2");
   }
   SECTION("loyaltyEventId on a coupon event, as a number") {
-    qtest::json_tree tree = fixture_tree(qtest::coupon_code_assigned_file);
-    tree.set("/event/loyaltyEventId", "987654321");
-    const std::string body = tree.dump();
+    qtest::json_node tree = qtest::fixture_tree(qtest::coupon_code_assigned_file);
+    qtest::json_set(tree, "/event/loyaltyEventId", "987654321");
+    const std::string body = qtest::json_dump(tree);
     const qw::parse_result r = parser.parse(body);
     REQUIRE(r);
     REQUIRE(r->envelope().loyalty_event_id);

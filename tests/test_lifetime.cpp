@@ -17,7 +17,7 @@
 #include "catch.hpp"
 #include "support/fields.hpp"
 #include "support/fixtures.hpp"
-#include "support/json_tree.hpp"
+#include "support/json_edit.hpp"
 
 namespace qw = qurable::webhooks;
 
@@ -152,30 +152,30 @@ TEST_CASE("a reused parser gives each event its own values, with no items left f
           "[lifetime][reuse]") {
   // Bodies chosen so that lists shrink, grow, vanish and come back between consecutive events.
   std::vector<std::string> bodies;
-  qtest::json_tree big = qtest::json_tree::parse(qtest::read_fixture(qtest::member_created_file));
-  big.set("/event/executionResults/tiers",
-          "[{\"loyaltyTierId\":1,\"loyaltyProgramId\":1},{\"loyaltyTierId\":2,\"loyaltyProgramId\":1},"
-          "{\"loyaltyTierId\":3,\"loyaltyProgramId\":2}]");
-  big.set("/event/executionResults/profile/emails", "[\"a@x.io\",\"b@x.io\",\"c@x.io\",\"d@x.io\"]");
-  big.set("/event/payload/profile/emails", "[\"p@x.io\",\"q@x.io\"]");
-  big.set("/event/executionResults/organizations",
-          "[{\"active\":true,\"createdAt\":\"2025-01-01T00:00:00Z\",\"updatedAt\":\"2025-01-01T00:00:00Z\","
-          "\"loyaltyMemberId\":\"m1\",\"publicLoyaltyMemberId\":\"p1\"},{\"active\":false,\"createdAt\":"
-          "\"2025-01-02T00:00:00Z\",\"updatedAt\":\"2025-01-02T00:00:00Z\",\"loyaltyMemberId\":\"m2\","
-          "\"publicLoyaltyMemberId\":\"p2\"}]");
-  bodies.push_back(big.dump());
-  qtest::json_tree small = qtest::json_tree::parse(qtest::read_fixture(qtest::member_created_file));
-  small.remove("/event/executionResults/profile/emails");
-  small.set("/event/executionResults/tiers", "[]");
-  small.set("/event/executionResults/profile/govId", "null");
-  bodies.push_back(small.dump());
+  qtest::json_node big = qtest::fixture_tree(qtest::member_created_file);
+  qtest::json_set(big, "/event/executionResults/tiers",
+                  "[{\"loyaltyTierId\":1,\"loyaltyProgramId\":1},{\"loyaltyTierId\":2,\"loyaltyProgramId\":1},"
+                  "{\"loyaltyTierId\":3,\"loyaltyProgramId\":2}]");
+  qtest::json_set(big, "/event/executionResults/profile/emails", "[\"a@x.io\",\"b@x.io\",\"c@x.io\",\"d@x.io\"]");
+  qtest::json_set(big, "/event/payload/profile/emails", "[\"p@x.io\",\"q@x.io\"]");
+  qtest::json_set(big, "/event/executionResults/organizations",
+                  "[{\"active\":true,\"createdAt\":\"2025-01-01T00:00:00Z\",\"updatedAt\":\"2025-01-01T00:00:00Z\","
+                  "\"loyaltyMemberId\":\"m1\",\"publicLoyaltyMemberId\":\"p1\"},{\"active\":false,\"createdAt\":"
+                  "\"2025-01-02T00:00:00Z\",\"updatedAt\":\"2025-01-02T00:00:00Z\",\"loyaltyMemberId\":\"m2\","
+                  "\"publicLoyaltyMemberId\":\"p2\"}]");
+  bodies.push_back(qtest::json_dump(big));
+  qtest::json_node small = qtest::fixture_tree(qtest::member_created_file);
+  qtest::json_remove(small, "/event/executionResults/profile/emails");
+  qtest::json_set(small, "/event/executionResults/tiers", "[]");
+  qtest::json_set(small, "/event/executionResults/profile/govId", "null");
+  bodies.push_back(qtest::json_dump(small));
   for (std::string_view file : qtest::all_fixture_files) bodies.push_back(qtest::read_fixture(file));
   bodies.push_back(R"({"event": {"eventType": "points-earned", "status": "ok", "payload": {"points": 5}}})");
   bodies.push_back("{\"event\": [}");  // a rejected body between valid ones
-  qtest::json_tree renamed = qtest::json_tree::parse(qtest::read_fixture(qtest::coupon_code_assigned_file));
-  renamed.reverse_all_members();
-  renamed.set("/event/payload/couponBook/discountAmount", "12.5");
-  bodies.push_back(renamed.dump(true));
+  qtest::json_node renamed = qtest::fixture_tree(qtest::coupon_code_assigned_file);
+  qtest::reverse_json_members(renamed);
+  qtest::json_set(renamed, "/event/payload/couponBook/discountAmount", "12.5");
+  bodies.push_back(qtest::json_dump(renamed, true));
 
   std::vector<std::string> expected;
   for (const std::string& b : bodies) {

@@ -9,7 +9,7 @@
 #include "catch.hpp"
 #include "support/fields.hpp"
 #include "support/fixtures.hpp"
-#include "support/json_tree.hpp"
+#include "support/json_edit.hpp"
 
 namespace qw = qurable::webhooks;
 
@@ -40,15 +40,15 @@ struct member_variant {
 };
 
 member_variant edited(std::string_view pointer, std::string_view json) {
-  qtest::json_tree tree = qtest::json_tree::parse(qtest::read_fixture(qtest::member_created_file));
-  tree.set(pointer, json);
-  return member_variant(tree.dump(true));
+  qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
+  qtest::json_set(tree, pointer, json);
+  return member_variant(qtest::json_dump(tree, true));
 }
 
 member_variant removed(std::string_view pointer) {
-  qtest::json_tree tree = qtest::json_tree::parse(qtest::read_fixture(qtest::member_created_file));
-  tree.remove(pointer);
-  return member_variant(tree.dump(true));
+  qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
+  qtest::json_remove(tree, pointer);
+  return member_variant(qtest::json_dump(tree, true));
 }
 
 }  // namespace
@@ -98,9 +98,11 @@ TEST_CASE("member-created example: the event and its envelope", "[member-created
     CHECK(section->text().back() == '}');
     CHECK(body.find(section->text()) != std::string::npos);
   }
-  qtest::json_tree tree = qtest::json_tree::parse(body);
-  CHECK(qtest::json_tree::parse(e.execution_results.text()).dump() == tree.at("/event/executionResults").dump());
-  CHECK(qtest::json_tree::parse(e.payload.text()).dump() == tree.at("/event/payload").dump());
+  qtest::json_node tree = qtest::parse_json(body);
+  CHECK(qtest::json_dump(qtest::parse_json(e.execution_results.text())) ==
+        qtest::json_dump(qtest::json_at(tree, "/event/executionResults")));
+  CHECK(qtest::json_dump(qtest::parse_json(e.payload.text())) ==
+        qtest::json_dump(qtest::json_at(tree, "/event/payload")));
 }
 
 TEST_CASE("member-created example: executionResults, the member", "[member-created]") {
@@ -242,10 +244,10 @@ TEST_CASE("member-created: optional parts of the member", "[member-created]") {
     CHECK_FALSE(t.loyalty_system_tier_id.has_value());
   }
   SECTION("no tiers, no organizations") {
-    qtest::json_tree tree = qtest::json_tree::parse(qtest::read_fixture(qtest::member_created_file));
-    tree.set("/event/executionResults/tiers", "[]");
-    tree.set("/event/executionResults/organizations", "[]");
-    member_variant v(tree.dump());
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
+    qtest::json_set(tree, "/event/executionResults/tiers", "[]");
+    qtest::json_set(tree, "/event/executionResults/organizations", "[]");
+    member_variant v(qtest::json_dump(tree));
     CHECK(v.view().execution_results.tiers.empty());
     CHECK(v.view().execution_results.organizations.empty());
   }
@@ -293,10 +295,10 @@ TEST_CASE("member-created: optional parts of the member", "[member-created]") {
     CHECK_FALSE(p.phone_number);
   }
   SECTION("emails in the payload's profile, several in the member's") {
-    qtest::json_tree tree = qtest::json_tree::parse(qtest::read_fixture(qtest::member_created_file));
-    tree.set("/event/executionResults/profile/emails", "[\"a@x.io\", \"b@x.io\", \"c@x.io\"]");
-    tree.set("/event/payload/profile/emails", "[\"p@x.io\"]");
-    member_variant v(tree.dump());
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
+    qtest::json_set(tree, "/event/executionResults/profile/emails", "[\"a@x.io\", \"b@x.io\", \"c@x.io\"]");
+    qtest::json_set(tree, "/event/payload/profile/emails", "[\"p@x.io\"]");
+    member_variant v(qtest::json_dump(tree));
     const qw::member_created& m = v.view();
     REQUIRE(m.execution_results.profile.emails.size() == 3);
     CHECK(m.execution_results.profile.emails[0] == "a@x.io");
@@ -324,14 +326,14 @@ TEST_CASE("member-created: long lists keep every item", "[member-created][long]"
   tiers += "]";
   organizations += "]";
   emails += "]";
-  qtest::json_tree tree = qtest::json_tree::parse(qtest::read_fixture(qtest::member_created_file));
-  tree.set("/event/executionResults/tiers", tiers);
-  tree.set("/event/executionResults/organizations", organizations);
-  tree.set("/event/executionResults/profile/emails", emails);
-  tree.set("/event/payload/profile/emails", emails);
+  qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
+  qtest::json_set(tree, "/event/executionResults/tiers", tiers);
+  qtest::json_set(tree, "/event/executionResults/organizations", organizations);
+  qtest::json_set(tree, "/event/executionResults/profile/emails", emails);
+  qtest::json_set(tree, "/event/payload/profile/emails", emails);
   qw::parser_options options;
   options.max_body_size = 8 << 20;  // the body is about 2.5 MB
-  member_variant v(tree.dump(), options);
+  member_variant v(qtest::json_dump(tree), options);
   const qw::member& m = v.view().execution_results;
 
   REQUIRE(m.tiers.size() == count);

@@ -3,7 +3,7 @@
 #include "catch.hpp"
 
 #include <qurable/webhooks.hpp>
-#include <qurable/webhooks/detail/json_writer.hpp>
+#include <qurable/webhooks/json_writer.hpp>
 #include <qurable/webhooks/testing/event_builder.hpp>
 
 #include <cmath>
@@ -192,7 +192,7 @@ TEST_CASE("strings round-trip through escaping: quotes, backslashes, control cha
   qw::parser parser;
   for (const std::string& s : samples) {
     std::string json;
-    qw::detail::write_json_string(json, s);
+    qw::write_json_string(json, s);
     for (const char c : json) CHECK(static_cast<unsigned char>(c) >= 0x20);  // no raw control character left
     CHECK(dom_string(json) == s);
 
@@ -204,7 +204,7 @@ TEST_CASE("strings round-trip through escaping: quotes, backslashes, control cha
     CHECK(r->get_if<qw::member_created>()->execution_results.profile.name == std::optional<std::string_view>(s));
   }
   std::string json;
-  qw::detail::write_json_string(json, "a\"b\\c\x01");
+  qw::write_json_string(json, "a\"b\\c\x01");
   CHECK(json == R"("a\"b\\c\u0001")");
 }
 
@@ -222,17 +222,17 @@ TEST_CASE("numbers are written so that they read back exactly", "[testing][json]
   for (const double d :
        {0.0, -0.0, 0.1, -2.5, 20.0, 1e300, 5e-324, 123456789.123456789, std::numeric_limits<double>::max()}) {
     std::string json;
-    qw::detail::write_json_double(json, d);
+    qw::write_json_double(json, d);
     CHECK(dom_double(json) == d);
   }
   std::string json;
-  qw::detail::write_json_double(json, std::nan(""));
+  qw::write_json_double(json, std::nan(""));
   CHECK(json == "null");
   json.clear();
-  qw::detail::write_json_integer(json, std::numeric_limits<std::int64_t>::min());
+  qw::write_json_integer(json, std::numeric_limits<std::int64_t>::min());
   CHECK(json == "-9223372036854775808");
   json.clear();
-  qw::detail::write_json_integer(json, std::numeric_limits<std::uint64_t>::max());
+  qw::write_json_integer(json, std::numeric_limits<std::uint64_t>::max());
   CHECK(json == "18446744073709551615");
 
   // Large unsigned values survive a round trip through the builder.

@@ -9,7 +9,7 @@
 
 #include "catch.hpp"
 #include "support/fixtures.hpp"
-#include "support/json_tree.hpp"
+#include "support/json_edit.hpp"
 
 namespace qw = qurable::webhooks;
 
@@ -153,11 +153,11 @@ TEST_CASE("timestamps are usable in constant expressions", "[timestamp]") {
 
 TEST_CASE("an event with a malformed timestamp is still received; the error comes on access", "[timestamp]") {
   qw::parser parser;
-  qtest::json_tree tree = qtest::json_tree::parse(qtest::read_fixture(qtest::member_created_file));
-  tree.set("/event/createdAt", "\"2025-02-29T13:23:50.586Z\"");
-  tree.set("/event/executionResults/profile/birthdate", "\"not a date\"");
-  tree.set("/event/executionResults/organizations/0/updatedAt", "\"\"");
-  const std::string body = tree.dump();
+  qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
+  qtest::json_set(tree, "/event/createdAt", "\"2025-02-29T13:23:50.586Z\"");
+  qtest::json_set(tree, "/event/executionResults/profile/birthdate", "\"not a date\"");
+  qtest::json_set(tree, "/event/executionResults/organizations/0/updatedAt", "\"\"");
+  const std::string body = qtest::json_dump(tree);
 
   const qw::parse_result r = parser.parse(body);
   REQUIRE(r);

@@ -117,14 +117,11 @@ std::string write_event(const qw::event_envelope& env, const E* typed) {
   return w.str();
 }
 
-template <std::size_t... I>
-std::string known_to_json(const qw::event& e, std::index_sequence<I...>) {
+// A known type: the one of known_events (a type_list, unpacked here) the event is.
+template <class... E>
+std::string known_to_json(const qw::event& e, qw::type_list<E...>) {
   std::string out;
-  (void)((e.type() == static_cast<qw::event_type>(I + 1)
-              ? (out = write_event(e.envelope(), e.get_if<typename qw::detail::type_at<I, qw::known_events>::type>()),
-                 true)
-              : false) ||
-         ...);
+  (void)((e.get_if<E>() != nullptr ? (out = write_event(e.envelope(), e.get_if<E>()), true) : false) || ...);
   return out;
 }
 
@@ -144,7 +141,7 @@ inline std::string envelope_to_json(const qw::event_envelope& env) {
 // Any decoded event, by its type.
 inline std::string event_to_json(const qw::event& e) {
   if (e.type() == qw::event_type::unknown) return envelope_to_json(e.envelope());
-  return detail::known_to_json(e, std::make_index_sequence<qw::known_events::size>{});
+  return detail::known_to_json(e, qw::known_events{});
 }
 
 }  // namespace qurable_inspect

@@ -1,8 +1,9 @@
 #pragma once
-// A small streaming JSON writer for qurable-inspect's output. It lives with the tool, not in the SDK: the SDK reads
-// JSON, it never writes it.
+// qurable-inspect's streaming JSON writer: the commas between members and items, on top of the SDK's public
+// <qurable/webhooks/json_writer.hpp> for the strings and integers (the same escaping as the SDK's own response
+// bodies and log lines). Two things are the tool's own: numbers are written as people (and the platform) write
+// them, 20 rather than the SDK's 20.0, and raw JSON values are minified onto the one output line.
 
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -12,6 +13,8 @@
 #include <string_view>
 
 #include <simdjson.h>
+
+#include <qurable/webhooks/json_writer.hpp>
 
 namespace qurable_inspect {
 
@@ -25,7 +28,7 @@ class json_writer {
   // An object member's name; the value follows with the next call.
   json_writer& key(std::string_view name) {
     separate();
-    append_quoted(name);
+    qurable::webhooks::write_json_string(out_, name);
     out_ += ':';
     need_comma_ = false;
     return *this;
@@ -33,7 +36,7 @@ class json_writer {
 
   json_writer& string(std::string_view s) {
     separate();
-    append_quoted(s);
+    qurable::webhooks::write_json_string(out_, s);
     need_comma_ = true;
     return *this;
   }
@@ -42,9 +45,10 @@ class json_writer {
   json_writer& boolean(bool b) { return literal(b ? "true" : "false"); }
 
   json_writer& integer(std::int64_t n) {
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
-    return literal(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    separate();
+    qurable::webhooks::write_json_integer(out_, n);
+    need_comma_ = true;
+    return *this;
   }
 
   // The fewest significant digits that read back as the same double: 20 → "20", 12.5 → "12.5", 0.1 → "0.1".
@@ -110,33 +114,6 @@ class json_writer {
     out_ += text;
     need_comma_ = true;
     return *this;
-  }
-
-  // RFC 8259 escaping: quote, backslash and control characters; other bytes (valid UTF-8, which simdjson has
-  // checked) are copied as they are.
-  void append_quoted(std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out_ += '"';
-    for (const char c : s) {
-      switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\b': out_ += "\\b"; break;
-        case '\f': out_ += "\\f"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\r': out_ += "\\r"; break;
-        case '\t': out_ += "\\t"; break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            out_ += "\\u00";
-            out_ += hex[(static_cast<unsigned char>(c) >> 4) & 0xF];
-            out_ += hex[static_cast<unsigned char>(c) & 0xF];
-          } else {
-            out_ += c;
-          }
-      }
-    }
-    out_ += '"';
   }
 
   std::string out_;

@@ -21,4 +21,5 @@
 #include "webhooks/http/response.hpp"
 #include "webhooks/idempotency/memory_store.hpp"
 #include "webhooks/idempotency/store.hpp"
+#include "webhooks/json_writer.hpp"
 #include "webhooks/version.hpp"

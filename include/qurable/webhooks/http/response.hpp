@@ -10,8 +10,8 @@
 #include <utility>
 
 #include "../core/outcome.hpp"
-#include "../detail/json_writer.hpp"
 #include "../events/json.hpp"
+#include "../json_writer.hpp"
 
 namespace qurable::webhooks {
 
@@ -179,12 +179,12 @@ struct response_builder {
       std::string& body = r.owned_body_;
       body.reserve(64 + out.message.size() + out.path.size());
       body += R"({"outcome":"rejected","code":)";
-      detail::write_json_string(body, to_string(out.code));
+      write_json_string(body, to_string(out.code));
       body += R"(,"message":)";
-      detail::write_json_string(body, out.message);
+      write_json_string(body, out.message);
       if (!out.path.empty()) {
         body += R"(,"path":)";
-        detail::write_json_string(body, out.path);
+        write_json_string(body, out.path);
       }
       body += '}';
     } else {

@@ -28,8 +28,8 @@
 #include <utility>
 
 #include "../core/outcome.hpp"
-#include "../detail/json_writer.hpp"
 #include "../error.hpp"
+#include "../json_writer.hpp"
 #include "observer.hpp"
 
 namespace qurable::webhooks {
@@ -56,23 +56,23 @@ inline void write_json_string_or_null(std::string& out, std::string_view text) {
 inline void format_json_log_line(std::string& out, const request_record& r) {
   out += R"({"log":"request")";
   detail::write_json_member(out, "outcome");
-  detail::write_json_string(out, to_string(r.kind));
+  write_json_string(out, to_string(r.kind));
   detail::write_json_member(out, "status");
-  detail::write_json_integer(out, r.http_status);
+  write_json_integer(out, r.http_status);
   detail::write_json_member(out, "event_type");
   detail::write_json_string_or_null(out, r.event_type);
   detail::write_json_member(out, "key");
   detail::write_json_string_or_null(out, r.loyalty_event_key);
   if (r.code != error_code::none) {
     detail::write_json_member(out, "code");
-    detail::write_json_string(out, to_string(r.code));
+    write_json_string(out, to_string(r.code));
   }
   if (!r.path.empty()) {
     detail::write_json_member(out, "path");
-    detail::write_json_string(out, r.path);
+    write_json_string(out, r.path);
   }
   detail::write_json_member(out, "bytes");
-  detail::write_json_integer(out, r.body_size);
+  write_json_integer(out, r.body_size);
   constexpr std::pair<observe_stage, std::string_view> stages[] = {{observe_stage::authentication, "auth_us"},
                                                                    {observe_stage::parse, "parse_us"},
                                                                    {observe_stage::store, "store_us"},
@@ -80,11 +80,11 @@ inline void format_json_log_line(std::string& out, const request_record& r) {
   for (const auto& [stage, key] : stages) {
     if (!r.ran(stage)) continue;
     detail::write_json_member(out, key);
-    detail::write_json_double(out, std::chrono::duration<double, std::micro>(r.time(stage)).count());
+    write_json_double(out, std::chrono::duration<double, std::micro>(r.time(stage)).count());
   }
   if (!r.message.empty()) {
     detail::write_json_member(out, "message");
-    detail::write_json_string(out, r.message);
+    write_json_string(out, r.message);
   }
   out += "}\n";
 }

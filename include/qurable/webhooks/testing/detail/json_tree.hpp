@@ -1,7 +1,10 @@
 #pragma once
 // A small editable JSON tree for the test kit: read with simdjson DOM, edited through JSON Pointers (RFC 6901),
-// written back with json_writer.hpp. Not on any receive path; clarity over speed.
+// written back with json_writer.hpp. Not on any receive path; clarity over speed. The SDK's own tests edit the
+// fixtures with it too (through tests/support/json_edit.hpp), hence the raw values, the member moves and the
+// indented output, which event_builder does not use.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -11,25 +14,23 @@
 
 #include <simdjson.h>
 
-#include "../../detail/json_writer.hpp"
+#include "../../json_writer.hpp"
 
 namespace qurable::webhooks::testing::detail {
-
-using webhooks::detail::write_json_double;
-using webhooks::detail::write_json_integer;
-using webhooks::detail::write_json_string;
 
 struct json_member;
 
 struct json_node {
-  enum class kind : unsigned char { null, boolean, integer, unsigned_integer, number, string, array, object };
+  // raw: `text` is written as it is, unchecked: a malformed token, a number beyond a double, a string with its
+  // escapes exactly as given. Nothing is looked up inside it.
+  enum class kind : unsigned char { null, boolean, integer, unsigned_integer, number, string, array, object, raw };
 
   kind type = kind::null;
   bool boolean = false;
   std::int64_t integer = 0;
   std::uint64_t unsigned_integer = 0;
   double number = 0;
-  std::string text;                  // string
+  std::string text;                  // string; raw: the JSON text
   std::vector<json_node> items;      // array
   std::vector<json_member> members;  // object, in document order (duplicate keys kept as they came)
 };
@@ -93,7 +94,12 @@ inline bool parse_json_node(std::string_view json, json_node& out, std::string& 
   return true;
 }
 
-inline void write_json(std::string& out, const json_node& node) {
+// Compact JSON; with `indent`, each member and array item on a line of its own, indented by two spaces per level
+// and "key": value (as the platform's examples are written).
+inline void write_json(std::string& out, const json_node& node, bool indent = false, std::size_t level = 0) {
+  const auto new_line = [&](std::size_t l) {
+    if (indent) out.append(1, '\n').append(2 * l, ' ');
+  };
   switch (node.type) {
     case json_node::kind::null: out += "null"; break;
     case json_node::kind::boolean: out += node.boolean ? "true" : "false"; break;
@@ -101,12 +107,15 @@ inline void write_json(std::string& out, const json_node& node) {
     case json_node::kind::unsigned_integer: write_json_integer(out, node.unsigned_integer); break;
     case json_node::kind::number: write_json_double(out, node.number); break;
     case json_node::kind::string: write_json_string(out, node.text); break;
+    case json_node::kind::raw: out += node.text; break;
     case json_node::kind::array: {
       out += '[';
       for (std::size_t i = 0; i < node.items.size(); ++i) {
         if (i != 0) out += ',';
-        write_json(out, node.items[i]);
+        new_line(level + 1);
+        write_json(out, node.items[i], indent, level + 1);
       }
+      if (!node.items.empty()) new_line(level);
       out += ']';
       break;
     }
@@ -114,10 +123,12 @@ inline void write_json(std::string& out, const json_node& node) {
       out += '{';
       for (std::size_t i = 0; i < node.members.size(); ++i) {
         if (i != 0) out += ',';
+        new_line(level + 1);
         write_json_string(out, node.members[i].key);
-        out += ':';
-        write_json(out, node.members[i].value);
+        out += indent ? ": " : ":";
+        write_json(out, node.members[i].value, indent, level + 1);
       }
+      if (!node.members.empty()) new_line(level);
       out += '}';
       break;
     }
@@ -187,6 +198,13 @@ inline json_node* find_json_node(json_node& root, const std::vector<std::string>
   return node;
 }
 
+// The value at `pointer`, or null when there is none (or `pointer` is not a JSON Pointer).
+inline json_node* find_json_node(json_node& root, std::string_view pointer) {
+  std::vector<std::string> tokens;
+  if (!split_json_pointer(pointer, tokens)) return nullptr;
+  return find_json_node(root, tokens, tokens.size());
+}
+
 // JSON Patch "add" semantics (RFC 6902): replaces an existing member or array item, adds a missing member, appends
 // to an array with "-" (or the index one past the end). The parent must exist. Empty string on success.
 inline std::string set_json_node(json_node& root, std::string_view pointer, json_node value) {
@@ -249,6 +267,44 @@ inline std::string remove_json_node(json_node& root, std::string_view pointer) {
     return {};
   }
   return "the parent is neither an object nor an array";
+}
+
+// Moves the member at `pointer` to the front (or the back) of its object. Empty string on success.
+inline std::string move_json_member(json_node& root, std::string_view pointer, bool to_front) {
+  std::vector<std::string> tokens;
+  if (!split_json_pointer(pointer, tokens)) return "not a JSON Pointer";
+  if (tokens.empty()) return "the whole document is not a member";
+  json_node* parent = find_json_node(root, tokens, tokens.size() - 1);
+  if (parent == nullptr || parent->type != json_node::kind::object) return "no parent object";
+  std::vector<json_member>& members = parent->members;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (members[i].key != tokens.back()) continue;
+    json_member moved = std::move(members[i]);
+    members.erase(members.begin() + static_cast<std::ptrdiff_t>(i));
+    members.insert(to_front ? members.begin() : members.end(), std::move(moved));
+    return {};
+  }
+  return "no such member";
+}
+
+// Reverses the order of the members of every object in `node`, recursively (array items keep their order).
+inline void reverse_json_members(json_node& node) {
+  std::reverse(node.members.begin(), node.members.end());
+  for (json_member& m : node.members) reverse_json_members(m.value);
+  for (json_node& item : node.items) reverse_json_members(item);
+}
+
+// Calls `f(pointer, value)` for `node` (pointer "") and every value inside it, parents before children.
+template <class F>
+void for_each_json_node(json_node& node, F&& f, const std::string& pointer = {}) {
+  f(pointer, node);
+  for (json_member& m : node.members) {
+    std::string child = pointer + '/';
+    for (const char c : m.key) child += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+    for_each_json_node(m.value, f, child);
+  }
+  for (std::size_t i = 0; i < node.items.size(); ++i)
+    for_each_json_node(node.items[i], f, pointer + '/' + std::to_string(i));
 }
 
 }  // namespace qurable::webhooks::testing::detail

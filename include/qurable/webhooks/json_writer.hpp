@@ -1,7 +1,15 @@
 #pragma once
-// A minimal JSON writer: appends values to a std::string, escaping strings as JSON requires. Used for the receiver's
-// short response bodies and by the test kit's builders. It writes what it is told: the caller keeps the structure
-// well formed (a comma between members, one value after each key).
+// Writing JSON values into a std::string, with the escaping the SDK itself uses for its response bodies
+// (http/response.hpp), its log lines (observe/json_log.hpp) and the test kit's builder. For your own log lines and
+// bodies, e.g. a custom observer's: the strings it gets (JSON Pointer paths, messages, event types) come from the
+// request body, so they must be escaped before they go into a line of JSON.
+//
+//   std::string line = R"({"log":"drift","path":)";
+//   qurable::webhooks::write_json_string(line, record.path);
+//   line += '}';
+//
+// These write values only: the caller keeps the structure well formed (a comma between members, one value after
+// each key). No allocation beyond the string's own growth; no exception other than std::string's.
 
 #include <charconv>
 #include <cmath>
@@ -12,7 +20,7 @@
 #include <system_error>
 #include <type_traits>
 
-namespace qurable::webhooks::detail {
+namespace qurable::webhooks {
 
 // Appends `text` as a JSON string literal. Quote, backslash and the control characters below U+0020 are escaped
 // (the short forms where JSON has them); every other byte, UTF-8 included, is copied as is, so bytes that are not
@@ -44,6 +52,7 @@ inline void write_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+// Appends an integer (any integral type but bool) in decimal.
 template <class Integer>
 void write_json_integer(std::string& out, Integer value) {
   static_assert(std::is_integral_v<Integer> && !std::is_same_v<Integer, bool>, "an integer type");
@@ -52,8 +61,9 @@ void write_json_integer(std::string& out, Integer value) {
   out.append(buffer, result.ptr);
 }
 
-// JSON has no NaN or infinity: they are written as null. Otherwise the shortest text that reads back as the same
-// double (printf's %.17g where the standard library lacks floating-point to_chars).
+// Appends a double. JSON has no NaN or infinity: they are written as null. Otherwise the shortest text that reads
+// back as the same double (printf's %.17g where the standard library lacks floating-point to_chars), with ".0" on
+// a whole number so that it stays visibly a double: 20.0, 12.5, 1e+20.
 inline void write_json_double(std::string& out, double value) {
   if (!std::isfinite(value)) {
     out += "null";
@@ -72,4 +82,4 @@ inline void write_json_double(std::string& out, double value) {
   if (text.find_first_of(".eE") == std::string_view::npos) out += ".0";
 }
 
-}  // namespace qurable::webhooks::detail
+}  // namespace qurable::webhooks

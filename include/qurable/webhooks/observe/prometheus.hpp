@@ -76,7 +76,8 @@ class prometheus_observer final : public observer {
   // the start at 0: rejections per reason, dead letters, duplicates, store errors, parse time, queue depth. Throws
   // what prometheus-cpp throws when a family of the same name is already registered with other labels.
   explicit prometheus_observer(prometheus::Registry& registry, prometheus_observer_options options = {})
-      : options_(std::move(options)),
+      : observer({observe_stage::parse, observe_stage::handler}),  // the only durations exported: no other clock read
+        options_(std::move(options)),
         requests_(prometheus::BuildCounter()
                       .Name("qurable_webhooks_requests_total")
                       .Help("Webhook requests, by outcome, event type and HTTP status")

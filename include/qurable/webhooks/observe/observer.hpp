@@ -359,26 +359,19 @@ class stage_clock {
 
   // `first`: the stage(s) the first lap may charge (by default any).
   explicit stage_clock(request_record* record, observe_stages first = observe_stages::all()) noexcept
-      : record_(record) {
-    if (record_ != nullptr && record_->timed_stages().intersects(first)) start();
+      : record_(record), timed_(record != nullptr ? record->timed_stages() : observe_stages::none()) {
+    if (timed_.intersects(first)) start();
   }
 
   // Charges the time since the previous boundary to `ended` (when the record times it) and starts the next interval,
-  // to be charged to one of `next` (by default: not known, any stage).
+  // to be charged to one of `next` (by default: not known, any stage). Without a record: one pointer test.
   void lap(observe_stage ended, observe_stages next = observe_stages::all()) noexcept {
-    if (record_ == nullptr) return;
-    const observe_stages timed = record_->timed_stages();
-    const bool charge = started_ && timed.contains(ended);
-    started_ = timed.intersects(next);
-    if (!charge && !started_) return;
-    const clock::time_point now = clock::now();
-    if (charge) record_->add(ended, now - last_);
-    last_ = now;
+    if (record_ != nullptr) boundary(ended, next);
   }
 
   // Starts a new interval without charging the time since the previous boundary to any stage.
   void skip() noexcept {
-    if (record_ != nullptr && !record_->timed_stages().empty()) start();
+    if (!timed_.empty()) start();
   }
 
  private:
@@ -387,7 +380,17 @@ class stage_clock {
     started_ = true;
   }
 
+  void boundary(observe_stage ended, observe_stages next) noexcept {
+    const bool charge = started_ && timed_.contains(ended);
+    started_ = timed_.intersects(next);
+    if (!charge && !started_) return;
+    const clock::time_point now = clock::now();
+    if (charge) record_->add(ended, now - last_);
+    last_ = now;
+  }
+
   request_record* record_;
+  observe_stages timed_;
   clock::time_point last_{};
   bool started_ = false;
 };

@@ -148,6 +148,83 @@ TEST_CASE("stage_clock: one clock read per boundary, each lap charged to its sta
   CHECK_FALSE(untouched.ran(qw::observe_stage::parse));
 }
 
+// Uses only the parse and handler durations (as the Prometheus adapter does).
+struct parse_and_handler_observer : qw::observer {
+  parse_and_handler_observer() : qw::observer({qw::observe_stage::parse, qw::observe_stage::handler}) {}
+};
+struct store_only_observer : qw::observer {
+  store_only_observer() : qw::observer(qw::observe_stage::store) {}
+};
+
+TEST_CASE("observe_stages: a set of stages", "[observe]") {
+  constexpr qw::observe_stages two{qw::observe_stage::parse, qw::observe_stage::handler};
+  static_assert(two.contains(qw::observe_stage::parse) && two.contains(qw::observe_stage::handler), "");
+  static_assert(!two.contains(qw::observe_stage::store) && !two.contains(qw::observe_stage::authentication), "");
+  CHECK(qw::observe_stages::none().empty());
+  CHECK_FALSE(two.intersects(qw::observe_stage::store));
+  CHECK(two.intersects(qw::observe_stages{qw::observe_stage::store, qw::observe_stage::handler}));
+  CHECK((two | qw::observe_stage::store | qw::observe_stage::authentication) == qw::observe_stages::all());
+  CHECK(qw::observe_stages(qw::observe_stage::store) != qw::observe_stages::all());
+  CHECK(qw::request_record().timed_stages() == qw::observe_stages::all());
+  CHECK(qw::observer().timed_stages() == qw::observe_stages::all());
+}
+
+TEST_CASE("stage_clock: only the stages the record times are timed, and only they cost a clock read", "[observe]") {
+  // The laps of a receiver with an idempotency store, for an observer of parse and handler only.
+  parse_and_handler_observer selective;
+  const qw::observer_slot slot(&selective);
+  std::optional<qw::request_record> storage;
+  qw::request_record* rec = slot.record(storage);
+  REQUIRE(rec != nullptr);
+  CHECK(rec->timed_stages() == selective.timed_stages());
+  qw::stage_clock clock(rec, qw::observe_stage::authentication);
+  std::this_thread::sleep_for(30ms);  // authentication: not timed
+  clock.lap(qw::observe_stage::authentication, qw::observe_stage::parse);
+  std::this_thread::sleep_for(2ms);  // parse
+  clock.lap(qw::observe_stage::parse, qw::observe_stage::store);
+  std::this_thread::sleep_for(30ms);  // store: not timed
+  clock.lap(qw::observe_stage::store, qw::observe_stage::handler);
+  std::this_thread::sleep_for(1ms);  // handler
+  clock.lap(qw::observe_stage::handler, qw::observe_stage::store);
+  std::this_thread::sleep_for(30ms);  // store again: not timed
+  clock.lap(qw::observe_stage::store, qw::observe_stages::none());
+  CHECK_FALSE(rec->ran(qw::observe_stage::authentication));
+  CHECK_FALSE(rec->ran(qw::observe_stage::store));
+  CHECK(rec->time(qw::observe_stage::store) == qw::request_record::duration::zero());
+  REQUIRE(rec->ran(qw::observe_stage::parse));
+  CHECK(rec->time(qw::observe_stage::parse) >= 2ms);
+  CHECK(rec->time(qw::observe_stage::parse) < 30ms);  // started after authentication, not with the request
+  REQUIRE(rec->ran(qw::observe_stage::handler));
+  CHECK(rec->time(qw::observe_stage::handler) >= 1ms);
+  CHECK(rec->time(qw::observe_stage::handler) < 30ms);  // started after the store, ended before it
+
+  // stage_timer on a stage the record does not time does nothing.
+  { qw::stage_timer timer(rec, qw::observe_stage::authentication); }
+  CHECK_FALSE(rec->ran(qw::observe_stage::authentication));
+
+  // A record that times nothing: laps record nothing.
+  qw::request_record nothing_timed{qw::observe_stages::none()};
+  qw::stage_clock idle(&nothing_timed);
+  idle.lap(qw::observe_stage::parse);
+  idle.skip();
+  idle.lap(qw::observe_stage::handler);
+  CHECK_FALSE(nothing_timed.ran(qw::observe_stage::parse));
+  CHECK_FALSE(nothing_timed.ran(qw::observe_stage::handler));
+}
+
+TEST_CASE("observer_fanout: times what any of its members times", "[observe]") {
+  parse_and_handler_observer a;
+  store_only_observer b;
+  const qw::observer_fanout<2> both({&a, &b});
+  CHECK(both.timed_stages() ==
+        (qw::observe_stages{qw::observe_stage::parse, qw::observe_stage::handler} | qw::observe_stage::store));
+  const qw::observer_fanout<2> one({&b, nullptr});
+  CHECK(one.timed_stages() == qw::observe_stage::store);
+  counting_observer everything;
+  const qw::observer_fanout<2> with_all({&a, &everything});
+  CHECK(with_all.timed_stages() == qw::observe_stages::all());
+}
+
 TEST_CASE("observer_slot: forwards every kind of event", "[observe]") {
   counting_observer seen;
   const qw::observer_slot slot(&seen);

@@ -1,15 +1,20 @@
 // The Prometheus observer (observe/prometheus.hpp), driven with records as a receiver sends them; the values are read
-// back from the registry's text exposition, parsed strictly (support/prometheus_text.hpp). With cpp-httplib, the
+// back from its text exposition (collect(): the registry, then the histograms), parsed strictly
+// (support/prometheus_text.hpp). With cpp-httplib, the
 // exposition is also served by examples/common/metrics_server.hpp and scraped over loopback with a real HTTP client,
 // and, when promtool is installed, checked by `promtool check metrics`.
+#include <prometheus/collectable.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <qurable/webhooks/observe/prometheus.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -28,13 +33,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
-qurable::test::exposition scrape_registry(const prometheus::Registry& registry) {
-  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+qurable::test::exposition parse_text(const std::string& text) {
   qurable::test::exposition x;
   const auto problem = qurable::test::parse_exposition(text, x);
   INFO(text);
   REQUIRE_FALSE(problem);
   return x;
+}
+
+qurable::test::exposition scrape(const qw::prometheus_observer& metrics) {
+  return parse_text(prometheus::TextSerializer().Serialize(metrics.collect()));
 }
 
 qw::request_record record(qw::outcome_kind kind, int status, std::string_view type,
@@ -59,7 +67,7 @@ std::string request_series(std::string_view type, std::string_view outcome, int 
 TEST_CASE("prometheus: the series that exist from the start are at 0", "[prometheus]") {
   prometheus::Registry registry;
   const qw::prometheus_observer metrics(registry);
-  const auto x = scrape_registry(registry);
+  const auto x = scrape(metrics);
   // prometheus-cpp leaves out a family with no series yet: requests and handler times appear with the first request.
   CHECK(x.types.count("qurable_webhooks_requests_total") == 0);
   CHECK(x.types.at("qurable_webhooks_dead_letters_total") == "counter");
@@ -101,7 +109,7 @@ TEST_CASE("prometheus: exact counts per outcome, event type, status and rejectio
   metrics.on_queue_depth(17, 64);
   metrics.on_queue_depth(5, 64);
 
-  const auto x = scrape_registry(registry);
+  const auto x = scrape(metrics);
   CHECK(x.types.at("qurable_webhooks_requests_total") == "counter");
   CHECK(x.value(request_series("member-created", "dispatched", 200)) == 3);
   CHECK(x.value(request_series("coupon-code-used", "dispatched", 200)) == 1);
@@ -140,7 +148,7 @@ TEST_CASE("prometheus: handler and parse histograms count the stages that ran", 
   metrics.on_request(slow);
   metrics.on_request(refused);
 
-  const auto x = scrape_registry(registry);
+  const auto x = scrape(metrics);
   CHECK(x.types.at("qurable_webhooks_handler_seconds") == "histogram");
   const std::string h = "qurable_webhooks_handler_seconds";
   CHECK(x.value(h + R"(_count{event_type="member-created"})") == 2);
@@ -157,6 +165,53 @@ TEST_CASE("prometheus: handler and parse histograms count the stages that ran", 
   CHECK(x.value(p + "_sum") == Approx(0.00302));
 }
 
+TEST_CASE("prometheus: histogram buckets as prometheus::Histogram counts them (value <= le), bounds sanitized",
+          "[prometheus]") {
+  prometheus::Registry registry;
+  qw::prometheus_observer_options options;
+  // Unsorted, a bound twice, NaN and +Inf: kept sorted, once, finite (+Inf is always the last bucket).
+  options.parse_buckets = {0.00001, 0.000005, 0.00001, std::nan(""), std::numeric_limits<double>::infinity(), 0.001};
+  qw::prometheus_observer metrics(registry, options);
+  for (const std::chrono::nanoseconds d : {4999ns, 5000ns, 5001ns, 10000ns, 10001ns, 2000000ns}) {
+    auto r = record(qw::outcome_kind::dispatched, 200, "member-created");
+    r.add(qw::observe_stage::parse, d);
+    metrics.on_request(r);
+  }
+  const auto x = scrape(metrics);
+  const std::string p = "qurable_webhooks_parse_seconds";
+  CHECK(x.value(p + R"(_bucket{le="5e-06"})") == 2);  // 4999 ns and exactly 5 us
+  CHECK(x.value(p + R"(_bucket{le="1e-05"})") == 4);
+  CHECK(x.value(p + R"(_bucket{le="0.001"})") == 5);
+  CHECK(x.value(p + R"(_bucket{le="+Inf"})") == 6);
+  CHECK(x.count(p + "_bucket") == 4);  // three finite bounds and +Inf
+  CHECK(x.value(p + "_count") == 6);
+  CHECK(x.value(p + "_sum") == Approx(0.002035001).epsilon(1e-12));  // exact in nanoseconds
+}
+
+TEST_CASE("prometheus: the histograms are a Collectable of their own that outlives the observer", "[prometheus]") {
+  prometheus::Registry registry;
+  std::shared_ptr<prometheus::Collectable> histograms;
+  {
+    qw::prometheus_observer metrics(registry);
+    histograms = metrics.histograms();
+    auto r = record(qw::outcome_kind::dispatched, 200, "coupon-code-used");
+    r.add(qw::observe_stage::parse, 30us);
+    r.add(qw::observe_stage::handler, 3ms);
+    metrics.on_request(r);
+    // The registry alone has the counters, not the histograms.
+    const auto registry_only = parse_text(prometheus::TextSerializer().Serialize(registry.Collect()));
+    CHECK(registry_only.value(request_series("coupon-code-used", "dispatched", 200)) == 1);
+    CHECK(registry_only.count("qurable_webhooks_parse_seconds_count") == 0);
+  }
+  // As prometheus-cpp's Exposer would collect it (it holds it weakly; here it is still held).
+  const auto x = parse_text(prometheus::TextSerializer().Serialize(histograms->Collect()));
+  CHECK(x.types.at("qurable_webhooks_parse_seconds") == "histogram");
+  CHECK(x.value("qurable_webhooks_parse_seconds_count") == 1);
+  CHECK(x.value(R"(qurable_webhooks_handler_seconds_bucket{event_type="coupon-code-used",le="0.005"})") == 1);
+  CHECK(x.value(R"(qurable_webhooks_handler_seconds_sum{event_type="coupon-code-used"})") == Approx(0.003));
+  CHECK(x.count("qurable_webhooks_handler_seconds_count") == 1);
+}
+
 TEST_CASE("prometheus: event type labels are bounded", "[prometheus]") {
   prometheus::Registry registry;
   qw::prometheus_observer_options options;
@@ -170,7 +225,7 @@ TEST_CASE("prometheus: event type labels are bounded", "[prometheus]") {
   metrics.on_request(record(qw::outcome_kind::unhandled, 200, std::string(65, 'x')));
   metrics.on_request(record(qw::outcome_kind::dispatched, 200, "member-created"));  // documented types always kept
 
-  const auto x = scrape_registry(registry);
+  const auto x = scrape(metrics);
   CHECK(x.value(request_series("future-a", "unhandled", 200)) == 2);
   CHECK(x.value(request_series("future-b", "unhandled", 200)) == 1);
   CHECK_FALSE(x.has(request_series("future-c", "unhandled", 200)));
@@ -195,7 +250,7 @@ TEST_CASE("prometheus: drift series are bounded", "[prometheus]") {
   metrics.on_drift(
       {"member-created", "/event/a", qw::json_kind::string, "number", {}});  // existing series still counted
 
-  const auto x = scrape_registry(registry);
+  const auto x = scrape(metrics);
   const std::string d = "qurable_webhooks_drift_total";
   CHECK(x.value(d + R"({event_type="member-created",path="/event/a"})") == 3);
   CHECK(x.value(d + R"({event_type="coupon-code-used",path="/event/b"})") == 1);
@@ -221,7 +276,7 @@ TEST_CASE("prometheus: concurrent requests are all counted", "[prometheus]") {
     });
   }
   for (auto& thread : pool) thread.join();
-  const auto x = scrape_registry(registry);
+  const auto x = scrape(metrics);
   CHECK(x.value(request_series("future-0", "unhandled", 200)) == 2 * per_thread);
   CHECK(x.value(request_series("future-1", "unhandled", 200)) == 2 * per_thread);
   CHECK(x.value(R"(qurable_webhooks_handler_seconds_count{event_type="future-0"})") == 2 * per_thread);
@@ -241,7 +296,7 @@ TEST_CASE("prometheus: through an observer_slot, as a receiver calls it", "[prom
   { qw::stage_timer timer(rec, qw::observe_stage::handler); }
   slot.request(rec);
   slot.duplicate({"coupon-code-assigned", "ev_9"});
-  const auto x = scrape_registry(registry);
+  const auto x = scrape(metrics);
   CHECK(x.value(request_series("coupon-code-assigned", "dispatched", 200)) == 1);
   CHECK(x.value(R"(qurable_webhooks_handler_seconds_count{event_type="coupon-code-assigned"})") == 1);
   CHECK(x.value("qurable_webhooks_duplicates_total") == 1);
@@ -271,7 +326,7 @@ TEST_CASE("exposition parser: refuses what Prometheus would refuse", "[prometheu
 TEST_CASE("prometheus: /metrics served over HTTP and scraped on loopback", "[prometheus][http]") {
   prometheus::Registry registry;
   qw::prometheus_observer metrics(registry);
-  qurable::examples::metrics_server server(registry, "127.0.0.1", 0);
+  qurable::examples::metrics_server server(metrics, "127.0.0.1", 0);
   REQUIRE(server.port() > 0);
   for (int i = 0; i < 4; ++i) metrics.on_request(record(qw::outcome_kind::dispatched, 200, "member-created"));
   metrics.on_request(record(qw::outcome_kind::rejected, 422, "member-created", qw::error_code::missing_field));

@@ -35,15 +35,23 @@ struct seen_request {
   std::string key;
   std::size_t body_size;
   bool ran[qw::observe_stage_count];
+  qw::request_record::duration time[qw::observe_stage_count];
 };
 
 class recording_observer : public qw::observer {
  public:
+  recording_observer() = default;
+  explicit recording_observer(qw::observe_stages timed) : qw::observer(timed) {}
+
   void on_request(const qw::request_record& r) override {
     const std::lock_guard<std::mutex> lock(mutex);
     seen_request s{
-        r.kind, r.http_status, r.code, std::string(r.event_type), std::string(r.loyalty_event_key), r.body_size, {}};
-    for (std::size_t i = 0; i < qw::observe_stage_count; ++i) s.ran[i] = r.ran(static_cast<qw::observe_stage>(i));
+        r.kind, r.http_status, r.code, std::string(r.event_type), std::string(r.loyalty_event_key), r.body_size, {},
+        {}};
+    for (std::size_t i = 0; i < qw::observe_stage_count; ++i) {
+      s.ran[i] = r.ran(static_cast<qw::observe_stage>(i));
+      s.time[i] = r.time(static_cast<qw::observe_stage>(i));
+    }
     requests.push_back(s);
   }
   void on_dead_letter(const qw::dead_letter_record& r) override {
@@ -247,6 +255,84 @@ TEST_CASE("receiver: store errors are reported with their operation", "[observe]
     CHECK(seen.store_errors == std::vector<std::string>{"commit", "release"});
     CHECK(handled == 2);
   }
+}
+
+namespace {
+// Slow enough to tell the stages apart: the verifier takes 30 ms, the handler 20 ms.
+struct slow_visitor {
+  qw::handler_result operator()(const qw::event_envelope&) const {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return qw::handler_result::success();
+  }
+};
+qw::authentication slow_authentication() {
+  return qw::authentication::with([](const qw::header_lookup&, std::string_view) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    return true;
+  });
+}
+std::chrono::milliseconds ms(qw::request_record::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d);
+}
+}  // namespace
+
+TEST_CASE("receivers: an observer that times only some stages gets exactly those, each timed on its own",
+          "[observe][receiver]") {
+  // Bounded: 5 requests, ~250 ms in all.
+  using qw::observe_stage;
+  recording_observer selective({observe_stage::parse, observe_stage::handler});
+  recording_observer store_only(observe_stage::store);
+  recording_observer everything;
+  const auto run = [](recording_observer& o, bool with_store) {
+    qw::memory_store store;
+    qw::receiver_options options;
+    options.observer = &o;
+    options.idempotency = with_store ? &store : nullptr;
+    const qw::receiver rx(slow_visitor{}, slow_authentication(), options);
+    CHECK(rx.handle("POST", qwt::json_headers(), qwt::examples::member_created).status() == 200);
+  };
+  run(selective, false);
+  run(selective, true);
+  run(everything, false);
+  run(store_only, true);
+  REQUIRE(selective.requests.size() == 2);
+  for (const seen_request& r : selective.requests) {
+    CHECK_FALSE(ran(r, observe_stage::authentication));
+    CHECK_FALSE(ran(r, observe_stage::store));
+    REQUIRE(ran(r, observe_stage::parse));
+    REQUIRE(ran(r, observe_stage::handler));
+    CHECK(ms(r.time[static_cast<std::size_t>(observe_stage::parse)]).count() < 30);  // not the verifier's time
+    CHECK(ms(r.time[static_cast<std::size_t>(observe_stage::handler)]).count() >= 20);
+  }
+  REQUIRE_FALSE(everything.requests.empty());
+  const seen_request& all = everything.requests[0];
+  CHECK(ran(all, observe_stage::authentication));
+  CHECK(ms(all.time[static_cast<std::size_t>(observe_stage::authentication)]).count() >= 30);
+  CHECK(ran(all, observe_stage::parse));
+  CHECK(ran(all, observe_stage::handler));
+
+  // The store alone, around a handler and a verifier that are not timed.
+  REQUIRE(store_only.requests.size() == 1);
+  CHECK(ran(store_only.requests[0], observe_stage::store));
+  CHECK(ms(store_only.requests[0].time[static_cast<std::size_t>(observe_stage::store)]).count() < 20);  // no handler
+  CHECK_FALSE(ran(store_only.requests[0], observe_stage::parse));
+  CHECK_FALSE(ran(store_only.requests[0], observe_stage::handler));
+  CHECK_FALSE(ran(store_only.requests[0], observe_stage::authentication));
+
+  // async_receiver: parse and the hand-off.
+  recording_observer queued({observe_stage::parse, observe_stage::handler});
+  qw::receiver_options async_options;
+  async_options.observer = &queued;
+  {
+    qw::async_receiver arx(slow_visitor{}, slow_authentication(), async_options);
+    CHECK(arx.handle("POST", qwt::json_headers(), qwt::examples::member_created).status() == 202);
+    arx.shutdown();
+  }
+  REQUIRE(queued.requests.size() == 1);
+  CHECK_FALSE(ran(queued.requests[0], observe_stage::authentication));
+  CHECK(ran(queued.requests[0], observe_stage::parse));
+  CHECK(ms(queued.requests[0].time[static_cast<std::size_t>(observe_stage::parse)]).count() < 30);
+  CHECK(ran(queued.requests[0], observe_stage::handler));
 }
 
 TEST_CASE("async_receiver: the 202 is recorded, queue depth follows pushes and pops", "[observe][queue]") {

@@ -96,10 +96,10 @@ class observability {
  private:
 #if defined(QURABLE_EXAMPLES_METRICS)
   struct metrics {
-    metrics(const std::string& host, int port) : observer(registry), server(registry, host, port) {}
+    metrics(const std::string& host, int port) : observer(registry), server(observer, host, port) {}
     prometheus::Registry registry;
     qw::prometheus_observer observer;
-    qurable::examples::metrics_server server;  // last: stops serving before the registry goes
+    qurable::examples::metrics_server server;  // last: stops serving before the observer and registry go
   };
   std::unique_ptr<metrics> metrics_;
   std::unique_ptr<qw::observer_fanout<2>> both_;

@@ -138,7 +138,7 @@ class receiver_core {
   // Method, size, Content-Type, authentication: everything before parsing. Empty when the request passes.
   // `record` (begin_record(); may be null) gets the outcome of a refused request; `clock` (started on `record` when
   // the request began) is lapped into the authentication stage once the verifier returned: the stage includes the
-  // cheap checks before it, and costs one clock read.
+  // cheap checks before it, and costs one clock read (none when the observer times neither it nor parse).
   std::optional<response> screen(std::string_view method, const header_lookup& headers, std::string_view body,
                                  request_record* record = nullptr, stage_clock* clock = nullptr) const {
     if (method != "POST") {  // methods are case-sensitive (RFC 9110)
@@ -159,7 +159,7 @@ class receiver_core {
     auth_result auth;
     std::string thrown;  // what a throwing verifier said: it fails closed, as a 401
     const bool verified = call_contained([&] { auth = auth_.verify(headers, body); }, thrown);
-    if (clock != nullptr) clock->lap(observe_stage::authentication);
+    if (clock != nullptr) clock->lap(observe_stage::authentication, observe_stage::parse);
     if (!verified) {
       hook_failures_.fetch_add(1, std::memory_order_relaxed);
       auth = {false, "verifier_threw", thrown};

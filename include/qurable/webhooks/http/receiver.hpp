@@ -81,35 +81,37 @@ class receiver {
     // Null unless receiver_options::observer is set: then no clock is read and nothing below is recorded.
     std::optional<request_record> storage;
     request_record* const record = core_.begin_record(storage, raw.size());
-    stage_clock clock(record);  // one clock read per stage boundary: authentication, parse, store, handler, store
+    // One clock read per stage boundary (authentication, parse, store, handler, store) that starts or ends a stage
+    // the observer times: each lap says which stage comes next.
+    stage_clock clock(record, observe_stage::authentication);
     if (std::optional<response> refused = core_.screen(method, lookup, raw, record, &clock)) {
       return std::move(*refused);
     }
 
+    idempotency_store* const store = core_.options().idempotency;
     const detail::parser_pool::lease parser = parsers_.acquire();
     const parse_result parsed = detail::parse_body(*parser, body);
-    clock.lap(observe_stage::parse);
+    clock.lap(observe_stage::parse, store == nullptr ? observe_stage::handler : observe_stage::store);
     if (!parsed) return core_.respond(detail::rejected(parsed.error()), raw, record);
     const event& e = *parsed;
     core_.parsed(e);
 
-    idempotency_store* const store = core_.options().idempotency;
     if (store == nullptr) {
       outcome out = detail::from_dispatch(e, dispatch(e, visitor_));
-      clock.lap(observe_stage::handler);
+      clock.lap(observe_stage::handler, observe_stages::none());
       return core_.respond(std::move(out), raw, record);
     }
 
     const std::string_view key = core_.idempotency_key(e, lookup, raw, parser.scratch());
     reservation held(*store, key);
-    clock.lap(observe_stage::store);
+    clock.lap(observe_stage::store, observe_stage::handler);
     if (std::optional<outcome> answer = core_.reserved(held.status(), e)) {
       return core_.respond(std::move(*answer), raw, record);
     }
     outcome out = detail::from_dispatch(e, dispatch(e, visitor_));
-    clock.lap(observe_stage::handler);
+    clock.lap(observe_stage::handler, observe_stage::store);
     core_.finish_observed(held, out);
-    clock.lap(observe_stage::store);
+    clock.lap(observe_stage::store, observe_stages::none());
     return core_.respond(std::move(out), raw, record);
   }
 

@@ -120,7 +120,7 @@ class async_receiver {
     // Null unless receiver_options::observer is set: then no clock is read and nothing below is recorded.
     std::optional<request_record> storage;
     request_record* const record = core_.begin_record(storage, raw.size());
-    stage_clock clock(record);  // one clock read per stage boundary
+    stage_clock clock(record, observe_stage::authentication);  // one clock read per boundary of a timed stage
     if (std::optional<response> refused = core_.screen(method, lookup, raw, record, &clock)) {
       return std::move(*refused);
     }
@@ -129,19 +129,20 @@ class async_receiver {
     if (!slot) return core_.respond(refusal(), raw, record);
     // From here, parse time includes taking a slot and the copy of the body into it.
 
+    idempotency_store* const store = core_.options().idempotency;
     // The owned copy, with the padding simdjson needs, so the parser reads it in place.
     slot->body.reserve(raw.size() + simdjson::SIMDJSON_PADDING);
     slot->body.assign(raw.data(), raw.size());
     const parse_result parsed = slot->json.parse(slot->body);
-    clock.lap(observe_stage::parse);
+    clock.lap(observe_stage::parse, store == nullptr ? observe_stage::handler : observe_stage::store);
     if (!parsed) return core_.respond(detail::rejected(parsed.error()), raw, record);
     slot->parsed = &*parsed;
     core_.parsed(*slot->parsed);
 
-    if (idempotency_store* store = core_.options().idempotency) {
+    if (store != nullptr) {
       const std::string_view key = core_.idempotency_key(*slot->parsed, lookup, slot->body, slot->key);
       slot->held.emplace(*store, key);
-      clock.lap(observe_stage::store);
+      clock.lap(observe_stage::store, observe_stage::handler);
       if (std::optional<outcome> answer = core_.reserved(slot->held->status(), *slot->parsed)) {
         return core_.respond(std::move(*answer), raw, record);
       }
@@ -159,7 +160,7 @@ class async_receiver {
         ++queued_;
       }
     }
-    clock.lap(observe_stage::handler);                       // for async_receiver, the hand-off
+    clock.lap(observe_stage::handler, observe_stages::none());  // for async_receiver, the hand-off
     if (slot) return core_.respond(refusal(), raw, record);  // shutdown() started while this request was being checked
     ready_.notify_one();
     report_queue_depth();

@@ -4,8 +4,8 @@
 // field of an event: it follows from the descriptions.
 //
 // Every member of the `event` object is read exactly once, in document order, so the pass is forward-only as
-// On-Demand requires. Keys are compared raw (no unescaping) against each struct's names in description order,
-// starting from the member after the previous match: a document in the usual order costs one comparison per key.
+// On-Demand requires. Keys are compared as written (no unescaping, a few word compares) against each struct's names,
+// starting from the member after the previous match: a document in description order costs one comparison per key.
 // Values the SDK does not model are validated by walking them (validator.hpp).
 
 #include <array>
@@ -53,6 +53,8 @@ constexpr std::array<std::string_view, sizeof...(I)> names_of(std::index_sequenc
 }
 template <class T>
 inline constexpr auto field_names = names_of<T>(std::make_index_sequence<field_count<T>>{});
+template <class T>
+inline constexpr auto field_words = words_of(field_names<T>);
 
 // Bit i set when member i of T's description is required.
 template <class T, std::size_t... I>
@@ -135,6 +137,7 @@ class decoder : public validator {
 
  private:
   static constexpr std::string_view type_member = "eventType";
+  static constexpr std::string_view event_member = "event";
 
   // --- values, by the member's C++ type -------------------------------------------------------------------------
   // `depth` is the nesting depth of `v` itself (the root object is 0).
@@ -294,11 +297,11 @@ class decoder : public validator {
     const std::size_t start = drift_.text.size();
     const std::size_t last = depth < frames_.size() ? depth : frames_.size() - 1;
     for (std::size_t d = 1; d <= last; ++d) {
-      if (frames_[d].key.data() != nullptr) {
-        append_pointer_segment(drift_.text, frames_[d].key);
+      if (!is_index(frames_[d])) {
+        append_pointer_segment(drift_.text, *reinterpret_cast<const std::string_view*>(frames_[d]));
       } else {
         char segment[24];
-        drift_.text.append(segment, pointer_segment(segment, frames_[d].index));
+        drift_.text.append(segment, pointer_segment(segment, static_cast<std::size_t>(frames_[d] >> 1)));
       }
     }
     drift_record record;
@@ -321,16 +324,17 @@ class decoder : public validator {
     }
   }
 
-  // Where the value being read sits: frames_[d] is the member name (or array index) at depth d.
-  struct path_frame {
-    std::string_view key;  // null data: an array index
-    std::size_t index = 0;
-  };
-  void set_frame(std::size_t depth, std::string_view key) noexcept {
-    if (depth < frames_.size()) frames_[depth] = path_frame{key, 0};
+  // Where the value being read sits: frames_[d] names the member (or array index) at depth d. One word per frame,
+  // written for every member read, read only when a drift is recorded: the address of the member's name in its
+  // description (names live in static storage and are 8-byte aligned), or an array index as (index << 1) | 1.
+  using path_frame = std::uintptr_t;
+  static bool is_index(path_frame f) noexcept { return (f & 1u) != 0; }
+  void set_frame(std::size_t depth, const std::string_view& key) noexcept {
+    static_assert(alignof(std::string_view) >= 2, "the low bit tags an index");
+    if (depth < frames_.size()) frames_[depth] = reinterpret_cast<path_frame>(&key);
   }
   void set_frame(std::size_t depth, std::size_t index) noexcept {
-    if (depth < frames_.size()) frames_[depth] = path_frame{std::string_view(), index};
+    if (depth < frames_.size()) frames_[depth] = (static_cast<path_frame>(index) << 1) | 1u;
   }
 
   // A described member: null handling by its presence, then its value.
@@ -398,18 +402,20 @@ class decoder : public validator {
     for (auto field_result : obj) {
       if (auto e = field_result.error()) return fail(e);
       od::field& field = field_result.value_unsafe();
-      int index = match_key(field.key(), names, next);
+      // Keys are compared as written; one that matches no name is scanned for escapes, and compared again unescaped
+      // when it has one (`"event\u0054ype"`).
+      const char* raw_key = field.key().raw();
+      int index = find_key<T>(raw_key, next);
+      std::string_view key;
       if (index < 0) {
-        // Raw keys are compared first; only a key with an escape is unescaped, then compared (`"event\u0054ype"`).
-        std::string_view key;
         bool escaped = false;
         if (auto err = unescaped_key(field, key, escaped); err != error_code::none) return err;
         if (escaped) index = find_name(names, key);
-        if (index < 0) {
-          od::value& value = field.value();
-          if (auto err = walk(value, depth + 1); err != error_code::none) return at(key);
-          continue;
-        }
+      }
+      if (index < 0) {
+        od::value& value = field.value();
+        if (auto err = walk(value, depth + 1); err != error_code::none) return at(key);
+        continue;
       }
       od::value& value = field.value();
       if ((seen & (std::uint64_t{1} << index)) != 0) {
@@ -430,6 +436,22 @@ class decoder : public validator {
       }
     }
     return error_code::none;
+  }
+
+  // The position of an unescaped key in T's description, trying the member after the previous match first: a
+  // document in description order costs one comparison per key.
+  template <class T>
+  static int find_key(const char* key, std::size_t& next) noexcept {
+    constexpr const auto& names = field_names<T>;
+    constexpr const auto& words = field_words<T>;
+    if (next < names.size() && key_equals(key, words[next], names[next])) return static_cast<int>(next++);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (key_equals(key, words[i], names[i])) {
+        next = i + 1;
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
   }
 
   template <std::size_t N>
@@ -502,7 +524,7 @@ class decoder : public validator {
         return at("event");
       }
       have_event = true;
-      set_frame(1, std::string_view("event"));
+      set_frame(1, event_member);
       if (auto err = decode_event(value, storage, out); err != error_code::none) return at("event");
     }
     if (auto err = expect_end(); err != error_code::none) return err;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,37 +56,88 @@ inline error_code from_simdjson(simdjson::error_code e) noexcept {
 // the key: the body is padded and the key ends in a quote that stage 1 has validated.
 inline bool key_is(od::raw_json_string key, std::string_view name) noexcept { return key.unsafe_is_equal(name); }
 
+inline constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The string and key scans below read whole 64-bit words, which the body's padding (SIMDJSON_PADDING bytes past its
+// end) makes safe; they need the byte order to find the first match, and fall back to bytes elsewhere.
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define QURABLE_WEBHOOKS_WORD_SCAN 1
+#endif
+inline constexpr std::uint64_t byte_ones = 0x0101010101010101u;
+inline constexpr std::uint64_t byte_highs = 0x8080808080808080u;
+
+// The first '"' or '\\' at or after `p`, inside a string or key whose opening quote is before `p`: stage 1 has
+// checked that the closing quote exists.
+inline const char* string_end_or_escape(const char* p) noexcept {
+#if defined(QURABLE_WEBHOOKS_WORD_SCAN)
+  for (;; p += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, p, sizeof word);
+    const std::uint64_t quotes = word ^ (byte_ones * '"');
+    const std::uint64_t escapes = word ^ (byte_ones * '\\');
+    // The lowest byte flagged is exact (a borrow only flags bytes above a real match): that is the one wanted.
+    const std::uint64_t hits = (((quotes - byte_ones) & ~quotes) | ((escapes - byte_ones) & ~escapes)) & byte_highs;
+    if (hits != 0) return p + (__builtin_ctzll(hits) >> 3);
+  }
+#else
+  while (*p != '"' && *p != '\\') ++p;
+  return p;
+#endif
+}
+
 // A key as written in the body (escapes kept), for error paths. Not field::unescaped_key(): after a structural
 // error simdjson abandons its iterator, and unescaping through it dereferences a null parser.
 // `has_escape`, when given, tells whether the key contains a backslash (found in the same scan).
 inline std::string_view key_text(od::raw_json_string key, bool* has_escape = nullptr) noexcept {
   const char* begin = key.raw();
-  const char* end = begin;
-  bool escaped = false;
-  while (*end != '"') {  // stage 1 has checked that the key's closing quote exists
-    if (*end == '\\') {
-      escaped = true;
-      end += 2;
-    } else {
-      ++end;
-    }
+  const char* end = string_end_or_escape(begin);
+  const bool escaped = *end == '\\';
+  while (*end != '"') {  // after an escape: stage 1 has checked that the key's closing quote exists
+    end += *end == '\\' ? 2 : 1;
   }
   if (has_escape != nullptr) *has_escape = escaped;
   return std::string_view(begin, static_cast<std::size_t>(end - begin));
 }
 
-// Finds `key` among `names`, trying the slot after the previous match first.
+// A member name as little-endian 64-bit words, so that a key is compared with a few loads and no call.
+struct name_words {
+  static constexpr std::size_t max_size = 32;  // longer names are compared with memcmp
+  std::uint64_t words[max_size / 8] = {};
+  std::size_t size = 0;
+};
+
 template <std::size_t N>
-inline int match_key(od::raw_json_string key, const std::array<std::string_view, N>& names,
-                     std::size_t& next) noexcept {
-  for (std::size_t k = 0, i = next; k < N; ++k, ++i) {
-    if (i == N) i = 0;
-    if (key_is(key, names[i])) {
-      next = i + 1;
-      return static_cast<int>(i);
+constexpr std::array<name_words, N> words_of(const std::array<std::string_view, N>& names) noexcept {
+  std::array<name_words, N> out{};
+  for (std::size_t i = 0; i < N; ++i) {
+    out[i].size = names[i].size();
+    for (std::size_t j = 0; j < names[i].size() && j < name_words::max_size; ++j) {
+      out[i].words[j / 8] |= std::uint64_t{static_cast<unsigned char>(names[i][j])} << (8 * (j % 8));
     }
   }
-  return -1;
+  return out;
+}
+
+// Whether the key at `key` (just after its opening quote, in the padded body) is exactly `name`, whose words are
+// `words`: the name's bytes, then the closing quote. No name holds a quote or a backslash, so an escaped key never
+// matches here. Reads up to seven bytes past the name: inside the body's padding.
+inline bool key_equals(const char* key, const name_words& words, std::string_view name) noexcept {
+  const std::size_t size = words.size;
+  if (key[size] != '"') return false;
+#if defined(QURABLE_WEBHOOKS_WORD_SCAN)
+  if (size <= name_words::max_size) {
+    std::uint64_t differ = 0;
+    for (std::size_t w = 0; w * 8 < size; ++w) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, key + 8 * w, sizeof word);
+      const std::size_t left = size - 8 * w;
+      const std::uint64_t mask = left >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * left)) - 1;
+      differ |= (word ^ words.words[w]) & mask;
+    }
+    return differ == 0;
+  }
+#endif
+  return std::memcmp(key, name.data(), size) == 0;
 }
 
 // Whether `body` is an object or array that closes, with matching brackets, before the end of the body and has more
@@ -93,10 +145,9 @@ inline int match_key(od::raw_json_string key, const std::array<std::string_view,
 // incomplete, also when the container is complete and text follows it (`{...}x`); this tells the two apart.
 // Error path only. Deeper than simdjson's own depth limit is answered false (the body stays invalid_json).
 inline bool closes_before_end(std::string_view body) noexcept {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   std::bitset<simdjson::DEFAULT_MAX_DEPTH> is_object;  // the kind of each open container
   std::size_t i = 0;
-  while (i < body.size() && space(body[i])) ++i;
+  while (i < body.size() && is_space(body[i])) ++i;
   if (i == body.size() || (body[i] != '{' && body[i] != '[')) return false;
   std::size_t depth = 0;
   for (; i < body.size(); ++i) {
@@ -113,7 +164,7 @@ inline bool closes_before_end(std::string_view body) noexcept {
       if (depth == 0 || is_object[depth - 1] != (c == '}')) return false;
       if (--depth > 0) continue;
       for (++i; i < body.size(); ++i) {
-        if (!space(body[i])) return true;
+        if (!is_space(body[i])) return true;
       }
       return false;
     }
@@ -351,8 +402,6 @@ class validator {
     }
     return expect_end();
   }
-
-  static constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
   // A body whose top level is not an object is not an event; if it is not even JSON, say that instead.
   error_code validate_non_object_root() {

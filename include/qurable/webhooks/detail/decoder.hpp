@@ -34,16 +34,6 @@
 #include "arena.hpp"
 #include "validator.hpp"
 
-// The per-member steps are small templates called once per member: inlined into the member loop (GCC otherwise
-// leaves many as calls, about 10% of the pass); the drift path stays out of line.
-#if defined(__GNUC__) || defined(__clang__)
-#define QURABLE_WEBHOOKS_INLINE __attribute__((always_inline)) inline
-#define QURABLE_WEBHOOKS_NOINLINE __attribute__((noinline))
-#else
-#define QURABLE_WEBHOOKS_INLINE inline
-#define QURABLE_WEBHOOKS_NOINLINE
-#endif
-
 namespace qurable::webhooks::detail {
 
 // The JSON names of T's description, in order.
@@ -381,7 +371,6 @@ class decoder : public validator {
     drifted_ = false;
     return err;
   }
-
 
   template <class T, std::size_t I>
   QURABLE_WEBHOOKS_INLINE error_code decode_field(od::value& v, T& out, std::size_t depth) {

@@ -269,7 +269,7 @@ class validator {
   }
 
   // --- scalars ---------------------------------------------------------------------------------------------------
-  error_code read(od::value& v, std::string_view& out) {
+  QURABLE_WEBHOOKS_INLINE error_code read(od::value& v, std::string_view& out) {
     if (auto e = v.get_string().get(out)) return fail(e, "expected a string");
     return error_code::none;
   }
@@ -315,7 +315,7 @@ class validator {
   }
 
   // Consumes a JSON null if that is what `v` holds.
-  error_code read_null(od::value& v, bool& is_null) {
+  QURABLE_WEBHOOKS_INLINE error_code read_null(od::value& v, bool& is_null) {
     od::json_type t{};
     if (auto e = v.type().get(t)) return fail(e);
     is_null = false;

@@ -216,7 +216,7 @@ TEST_CASE("the platform's 24-character form and the general form agree, valid or
   }
   const std::string base = "2025-04-24T13:22:50.049Z";
   for (std::size_t i = 0; i < base.size(); ++i) {
-    for (const char c : {'/', ':', 'a', ' ', '\0'}) {
+    for (const char c : {'/', ':', 'a', ' ', '\0', '\xb0', '\xb9'}) {  // 0xb0: '0' with the high bit set
       std::string bad = base;
       bad[i] = c;
       const std::optional<std::int64_t> fast = epoch_ms(bad);

@@ -45,6 +45,8 @@ template <class T>
 inline constexpr auto field_names = names_of<T>(std::make_index_sequence<field_count<T>>{});
 template <class T>
 inline constexpr auto field_words = words_of(field_names<T>);
+template <class T>
+inline constexpr auto field_buckets = buckets_of(field_names<T>);
 
 // Bit i set when member i of T's description is required.
 template <class T, std::size_t... I>
@@ -451,7 +453,11 @@ class decoder : public validator {
     constexpr const auto& names = field_names<T>;
     constexpr const auto& words = field_words<T>;
     if (next < names.size() && key_equals(key, words[next], names[next])) return static_cast<int>(next++);
-    for (std::size_t i = 0; i < names.size(); ++i) {
+    // Else only the names that share the key's first byte (mod 32): none or one, mostly, for a key the SDK does
+    // not model as for one out of the expected order.
+    for (std::uint64_t candidates = field_buckets<T>[name_bucket(key[0])]; candidates != 0;
+         candidates &= candidates - 1) {
+      const std::size_t i = lowest_bit(candidates);
       if (key_equals(key, words[i], names[i])) {
         next = i + 1;
         return static_cast<int>(i);

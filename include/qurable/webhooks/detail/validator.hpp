@@ -128,6 +128,30 @@ constexpr std::array<name_words, N> words_of(const std::array<std::string_view, 
   return out;
 }
 
+// Names grouped by their first byte (mod 32): bit i of bucket b is set when name i starts with a byte in b.
+constexpr std::size_t name_bucket(char first) noexcept { return static_cast<unsigned char>(first) & 31u; }
+
+template <std::size_t N>
+constexpr std::array<std::uint64_t, 32> buckets_of(const std::array<std::string_view, N>& names) noexcept {
+  static_assert(N <= 64, "one bit per name");
+  std::array<std::uint64_t, 32> out{};
+  for (std::size_t i = 0; i < N; ++i) {
+    if (!names[i].empty()) out[name_bucket(names[i][0])] |= std::uint64_t{1} << i;
+  }
+  return out;
+}
+
+// The position of the lowest set bit of a non-zero word.
+inline std::size_t lowest_bit(std::uint64_t word) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  return static_cast<std::size_t>(__builtin_ctzll(word));
+#else
+  std::size_t i = 0;
+  while ((word & 1u) == 0) word >>= 1, ++i;
+  return i;
+#endif
+}
+
 // Whether the key at `key` (just after its opening quote, in the padded body) is exactly `name`, whose words are
 // `words`: the name's bytes, then the closing quote. No name holds a quote or a backslash, so an escaped key never
 // matches here. Reads up to seven bytes past the name: inside the body's padding.

@@ -449,7 +449,7 @@ class decoder : public validator {
   // The position of an unescaped key in T's description, trying the member after the previous match first: a
   // document in description order costs one comparison per key.
   template <class T>
-  static int find_key(const char* key, std::size_t& next) noexcept {
+  QURABLE_WEBHOOKS_INLINE static int find_key(const char* key, std::size_t& next) noexcept {
     constexpr const auto& names = field_names<T>;
     constexpr const auto& words = field_words<T>;
     if (next < names.size() && key_equals(key, words[next], names[next])) return static_cast<int>(next++);

@@ -72,6 +72,13 @@ constexpr bool digits_ok(std::uint64_t word, std::uint64_t mask) noexcept {
   return !above_nine && !below_zero;
 }
 
+// The digits `mask` selects as values 0..9 (other bytes 0), each byte then plus ten times itself shifted down: byte k
+// becomes 10 * digit k + digit k + 1 (digit k + 1 being 0 past the mask).
+constexpr std::uint64_t pairs(std::uint64_t word, std::uint64_t mask) noexcept {
+  const std::uint64_t digits = (word & mask) - (mask & 0x3030303030303030u);
+  return digits * 10 + (digits >> 8);
+}
+
 // Parses "YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+hh:mm|-hh:mm)"; fractions beyond milliseconds are truncated.
 constexpr error_code parse_iso8601(std::string_view s, std::int64_t& ms_since_epoch) noexcept {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
@@ -83,14 +90,19 @@ constexpr error_code parse_iso8601(std::string_view s, std::int64_t& ms_since_ep
         (w1 & 0x0000ff0000ff0000u) == 0x00003a0000540000u && digits_ok(w0, 0x00ffff00ffffffffu) &&
         digits_ok(w1, 0xffff00ffff00ffffu) && digits_ok(w2, 0x00ffffff00ffff00u) &&
         (w2 & 0xff000000ff0000ffu) == 0x5a0000002e00003au) {
-      const auto d = [](std::uint64_t w, int byte) { return static_cast<int>((w >> (8 * byte)) & 0xff) - '0'; };
-      year = d(w0, 0) * 1000 + d(w0, 1) * 100 + d(w0, 2) * 10 + d(w0, 3);
-      month = d(w0, 5) * 10 + d(w0, 6);
-      day = d(w1, 0) * 10 + d(w1, 1);
-      hour = d(w1, 3) * 10 + d(w1, 4);
-      minute = d(w1, 6) * 10 + d(w1, 7);
-      second = d(w2, 1) * 10 + d(w2, 2);
-      const int millis = d(w2, 4) * 100 + d(w2, 5) * 10 + d(w2, 6);
+      // Digits to values (the separators become 0), then each byte k holds 10 * digit k + digit k + 1: two-digit
+      // numbers start at bytes 0, 2, 5 (YYYY-MM-), 0, 3, 6 (DDTHH:MM) and 1, 4 (:SS.mmmZ). No byte carries (<= 99).
+      const std::uint64_t p0 = pairs(w0, 0x00ffff00ffffffffu), p1 = pairs(w1, 0xffff00ffff00ffffu),
+                          p2 = pairs(w2, 0x00ffffff00ffff00u);
+      const auto at = [](std::uint64_t p, int byte) { return static_cast<int>((p >> (8 * byte)) & 0xff); };
+      year = at(p0, 0) * 100 + at(p0, 2);
+      month = at(p0, 5);
+      day = at(p1, 0);
+      hour = at(p1, 3);
+      minute = at(p1, 6);
+      second = at(p2, 1);
+      const int millis = at(p2, 4) * 10 + (at(w2, 6) - '0');  // the third digit alone: byte 7 is 'Z'
+
       if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
           second > 60) {
         return error_code::invalid_timestamp;

@@ -109,21 +109,29 @@ inline std::string_view key_text(od::raw_json_string key, bool* has_escape = nul
   return std::string_view(begin, static_cast<std::size_t>(end - begin));
 }
 
-// A member name as little-endian 64-bit words, so that a key is compared with a few loads and no call.
+// A member name and the closing quote after it, as little-endian 64-bit words with the mask of the bytes that count,
+// so that a key is compared with a few loads and no call.
 struct name_words {
-  static constexpr std::size_t max_size = 32;  // longer names are compared with memcmp
-  std::uint64_t words[max_size / 8] = {};
-  std::size_t size = 0;
+  static constexpr std::size_t max_size = 32;  // longer names are compared with memcmp (count 0)
+  std::uint64_t words[(max_size + 8) / 8] = {};
+  std::uint64_t masks[(max_size + 8) / 8] = {};
+  std::size_t count = 0;  // words to compare
+  std::size_t size = 0;   // of the name
 };
 
 template <std::size_t N>
 constexpr std::array<name_words, N> words_of(const std::array<std::string_view, N>& names) noexcept {
   std::array<name_words, N> out{};
   for (std::size_t i = 0; i < N; ++i) {
-    out[i].size = names[i].size();
-    for (std::size_t j = 0; j < names[i].size() && j < name_words::max_size; ++j) {
-      out[i].words[j / 8] |= std::uint64_t{static_cast<unsigned char>(names[i][j])} << (8 * (j % 8));
+    const std::size_t size = names[i].size();
+    out[i].size = size;
+    if (size > name_words::max_size) continue;
+    for (std::size_t j = 0; j <= size; ++j) {
+      const unsigned char c = j < size ? static_cast<unsigned char>(names[i][j]) : '"';
+      out[i].words[j / 8] |= std::uint64_t{c} << (8 * (j % 8));
+      out[i].masks[j / 8] |= std::uint64_t{0xff} << (8 * (j % 8));
     }
+    out[i].count = size / 8 + 1;
   }
   return out;
 }
@@ -154,24 +162,22 @@ inline std::size_t lowest_bit(std::uint64_t word) noexcept {
 
 // Whether the key at `key` (just after its opening quote, in the padded body) is exactly `name`, whose words are
 // `words`: the name's bytes, then the closing quote. No name holds a quote or a backslash, so an escaped key never
-// matches here. Reads up to seven bytes past the name: inside the body's padding.
+// matches here. Reads up to seven bytes past the quote: inside the body's padding.
 inline bool key_equals(const char* key, const name_words& words, std::string_view name) noexcept {
-  const std::size_t size = words.size;
-  if (key[size] != '"') return false;
 #if defined(QURABLE_WEBHOOKS_WORD_SCAN)
-  if (size <= name_words::max_size) {
+  if (words.count != 0) {
     std::uint64_t differ = 0;
-    for (std::size_t w = 0; w * 8 < size; ++w) {
+    for (std::size_t w = 0; w < words.count; ++w) {
       std::uint64_t word = 0;
       std::memcpy(&word, key + 8 * w, sizeof word);
-      const std::size_t left = size - 8 * w;
-      const std::uint64_t mask = left >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * left)) - 1;
-      differ |= (word ^ words.words[w]) & mask;
+      differ |= (word ^ words.words[w]) & words.masks[w];
     }
     return differ == 0;
   }
+#else
+  (void)words;
 #endif
-  return std::memcmp(key, name.data(), size) == 0;
+  return key[name.size()] == '"' && std::memcmp(key, name.data(), name.size()) == 0;
 }
 
 // Whether `body` is an object or array that closes, with matching brackets, before the end of the body and has more

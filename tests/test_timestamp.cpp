@@ -1,6 +1,7 @@
 // Timestamps: kept raw, parsed on access. Expected values were computed independently (GNU date -u +%s%3N).
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -184,4 +185,45 @@ TEST_CASE("an event with a malformed timestamp is still received; the error come
   CHECK(out.kind == qw::outcome_kind::dispatched);
   CHECK(out.http_status == 200);
   CHECK(qw::http_status_for(qw::error_code::invalid_timestamp) == 422);
+}
+
+TEST_CASE("the platform's 24-character form and the general form agree, valid or not", "[timestamp]") {
+  // The canonical form (…SS.mmmZ) has its own fast path; the same instant written with "+00:00" takes the general
+  // one. Every day of four years (one a leap year, one a century year that is not), every hour boundary of one day,
+  // and every digit position replaced by each neighbour of '0'..'9' must come out the same from both.
+  const auto both = [](const std::string& canonical) {
+    const std::string general = canonical.substr(0, 23) + "+00:00";
+    const std::optional<std::int64_t> fast = epoch_ms(canonical);
+    const std::optional<std::int64_t> slow = epoch_ms(general);
+    INFO(canonical);
+    CHECK(fast == slow);
+    return fast;
+  };
+  char text[32];
+  int valid = 0;
+  for (const int year : {1900, 2000, 2024, 2025}) {
+    for (int month = 0; month <= 13; ++month) {
+      for (int day = 0; day <= 32; ++day) {
+        std::snprintf(text, sizeof text, "%04d-%02d-%02dT23:59:59.999Z", year, month, day);
+        valid += both(text).has_value() ? 1 : 0;
+      }
+    }
+  }
+  CHECK(valid == 365 * 2 + 366 * 2);  // 1900 is not a leap year, 2000 and 2024 are
+  for (int hour = 0; hour <= 24; ++hour) {
+    std::snprintf(text, sizeof text, "2025-04-24T%02d:00:60.000Z", hour);
+    CHECK(both(text).has_value() == (hour < 24));
+  }
+  const std::string base = "2025-04-24T13:22:50.049Z";
+  for (std::size_t i = 0; i < base.size(); ++i) {
+    for (const char c : {'/', ':', 'a', ' ', '\0', '\xb0', '\xb9'}) {  // 0xb0: '0' with the high bit set
+      std::string bad = base;
+      bad[i] = c;
+      const std::optional<std::int64_t> fast = epoch_ms(bad);
+      INFO(i << " " << static_cast<int>(c));
+      // ':' stays valid where the form has one; nothing else does.
+      CHECK(fast.has_value() == (bad == base));
+    }
+  }
+  CHECK(both(base) == std::optional<std::int64_t>(1745500970049));
 }

@@ -4,8 +4,8 @@
 // field of an event: it follows from the descriptions.
 //
 // Every member of the `event` object is read exactly once, in document order, so the pass is forward-only as
-// On-Demand requires. Keys are compared raw (no unescaping) against each struct's names in description order,
-// starting from the member after the previous match: a document in the usual order costs one comparison per key.
+// On-Demand requires. Keys are compared as written (no unescaping, a few word compares) against each struct's names,
+// starting from the member after the previous match: a document in description order costs one comparison per key.
 // Values the SDK does not model are validated by walking them (validator.hpp).
 
 #include <array>
@@ -34,16 +34,6 @@
 #include "arena.hpp"
 #include "validator.hpp"
 
-// The per-member steps are small templates called once per member: inlined into the member loop (GCC otherwise
-// leaves many as calls, about 10% of the pass); the drift path stays out of line.
-#if defined(__GNUC__) || defined(__clang__)
-#define QURABLE_WEBHOOKS_INLINE __attribute__((always_inline)) inline
-#define QURABLE_WEBHOOKS_NOINLINE __attribute__((noinline))
-#else
-#define QURABLE_WEBHOOKS_INLINE inline
-#define QURABLE_WEBHOOKS_NOINLINE
-#endif
-
 namespace qurable::webhooks::detail {
 
 // The JSON names of T's description, in order.
@@ -53,6 +43,10 @@ constexpr std::array<std::string_view, sizeof...(I)> names_of(std::index_sequenc
 }
 template <class T>
 inline constexpr auto field_names = names_of<T>(std::make_index_sequence<field_count<T>>{});
+template <class T>
+inline constexpr auto field_words = words_of(field_names<T>);
+template <class T>
+inline constexpr auto field_buckets = buckets_of(field_names<T>);
 
 // Bit i set when member i of T's description is required.
 template <class T, std::size_t... I>
@@ -106,6 +100,8 @@ inline constexpr rule::type no_drift = 1u << 16;
 // Decoder-internal rule: a member described as required that this event may leave out (the envelope of an unknown
 // type, where only eventType is required): it stays drift-tolerant.
 inline constexpr rule::type may_be_absent = 1u << 17;
+// Decoder-internal rule: null reads as absent (a std::optional member, or an optional list or struct), with no drift.
+inline constexpr rule::type nullable = 1u << 18;
 
 class decoder : public validator {
  public:
@@ -135,6 +131,7 @@ class decoder : public validator {
 
  private:
   static constexpr std::string_view type_member = "eventType";
+  static constexpr std::string_view event_member = "event";
 
   // --- values, by the member's C++ type -------------------------------------------------------------------------
   // `depth` is the nesting depth of `v` itself (the root object is 0).
@@ -273,11 +270,23 @@ class decoder : public validator {
   QURABLE_WEBHOOKS_INLINE error_code mismatch(od::value& v, simdjson::error_code e, json_kind expected,
                                               std::size_t depth, std::string_view message) {
     if (e == simdjson::SUCCESS) return error_code::none;
-    return mismatch_slow(v, e, expected, depth, message, (Rules & (rule::routing | no_drift)) != 0);
+    return mismatch_slow(v, e, expected, depth, message, (Rules & (rule::routing | no_drift)) != 0,
+                         (Rules & nullable) != 0);
   }
 
   QURABLE_WEBHOOKS_NOINLINE error_code mismatch_slow(od::value& v, simdjson::error_code e, json_kind expected,
-                                                     std::size_t depth, std::string_view message, bool exact) {
+                                                     std::size_t depth, std::string_view message, bool exact,
+                                                     bool nullable_member) {
+    if (nullable_member && e == simdjson::INCORRECT_TYPE) {
+      od::json_type t{};
+      if (auto e2 = v.type().get(t)) return fail(e2);
+      if (t == od::json_type::null) {
+        bool null = false;
+        if (auto err = read_null(v, null); err != error_code::none) return err;
+        drifted_ = true;  // absent, not drift: no record
+        return error_code::none;
+      }
+    }
     const bool other_type =
         e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE;
     if (!other_type || strict_ || exact) return fail(e, message);
@@ -294,11 +303,11 @@ class decoder : public validator {
     const std::size_t start = drift_.text.size();
     const std::size_t last = depth < frames_.size() ? depth : frames_.size() - 1;
     for (std::size_t d = 1; d <= last; ++d) {
-      if (frames_[d].key.data() != nullptr) {
-        append_pointer_segment(drift_.text, frames_[d].key);
+      if (!is_index(frames_[d])) {
+        append_pointer_segment(drift_.text, *reinterpret_cast<const std::string_view*>(frames_[d]));
       } else {
         char segment[24];
-        drift_.text.append(segment, pointer_segment(segment, frames_[d].index));
+        drift_.text.append(segment, pointer_segment(segment, static_cast<std::size_t>(frames_[d] >> 1)));
       }
     }
     drift_record record;
@@ -321,23 +330,29 @@ class decoder : public validator {
     }
   }
 
-  // Where the value being read sits: frames_[d] is the member name (or array index) at depth d.
-  struct path_frame {
-    std::string_view key;  // null data: an array index
-    std::size_t index = 0;
-  };
-  void set_frame(std::size_t depth, std::string_view key) noexcept {
-    if (depth < frames_.size()) frames_[depth] = path_frame{key, 0};
+  // Where the value being read sits: frames_[d] names the member (or array index) at depth d. One word per frame,
+  // written for every member read, read only when a drift is recorded: the address of the member's name in its
+  // description (names live in static storage and are 8-byte aligned), or an array index as (index << 1) | 1.
+  using path_frame = std::uintptr_t;
+  static bool is_index(path_frame f) noexcept { return (f & 1u) != 0; }
+  void set_frame(std::size_t depth, const std::string_view& key) noexcept {
+    static_assert(alignof(std::string_view) >= 2, "the low bit tags an index");
+    if (depth < frames_.size()) frames_[depth] = reinterpret_cast<path_frame>(&key);
   }
   void set_frame(std::size_t depth, std::size_t index) noexcept {
-    if (depth < frames_.size()) frames_[depth] = path_frame{std::string_view(), index};
+    if (depth < frames_.size()) frames_[depth] = (static_cast<path_frame>(index) << 1) | 1u;
   }
 
   // A described member: null handling by its presence, then its value.
   template <rule::type Rules, class T>
   QURABLE_WEBHOOKS_INLINE error_code decode_member(od::value& v, T& out, std::size_t depth) {
     error_code err = error_code::none;
-    if constexpr (optional_traits<T>::is_optional) {
+    if constexpr (optional_traits<T>::is_optional &&
+                  !std::is_same_v<typename optional_traits<T>::value_type, raw_json>) {
+      // Read as its type first; null is looked for only when that fails (mismatch_slow), off the common path.
+      err = decode_value<Rules | nullable>(v, out.emplace(), depth);
+      if (drifted_) out.reset();  // null or another JSON type: absent
+    } else if constexpr (optional_traits<T>::is_optional) {
       bool null = false;
       if (err = read_null(v, null); err != error_code::none) return err;
       if (null) {
@@ -345,12 +360,9 @@ class decoder : public validator {
         return error_code::none;
       }
       err = decode_value<Rules>(v, out.emplace(), depth);
-      if (drifted_) out.reset();  // another JSON type: absent
     } else if constexpr ((Rules & rule::required) == 0 && !std::is_same_v<T, raw_json>) {
       // An optional member without std::optional (a list, a struct): null leaves it empty.
-      bool null = false;
-      if (err = read_null(v, null); err != error_code::none || null) return err;
-      err = decode_value<Rules>(v, out, depth);
+      err = decode_value<Rules | nullable>(v, out, depth);
     } else if constexpr ((Rules & rule::required) != 0 && (Rules & may_be_absent) == 0 &&
                          !std::is_same_v<T, raw_json>) {
       // Required and not std::optional: it cannot be absent, so another JSON type (null included) is wrong_type.
@@ -378,9 +390,9 @@ class decoder : public validator {
   // --- objects ---------------------------------------------------------------------------------------------------
   template <rule::type Rules, class T>
   error_code decode_object(od::value& v, T& out, std::size_t depth) {
-    if (depth > max_depth_) return fail(error_code::nesting_too_deep, "nested deeper than the parser's max_depth");
     od::object obj;
     if (auto e = v.get_object().get(obj)) return mismatch<Rules>(v, e, json_kind::object, depth, "expected an object");
+    if (depth > max_depth_) return fail(error_code::nesting_too_deep, "nested deeper than the parser's max_depth");
     out = T{};
     return for_each_member<T>(obj, required_mask<T>, depth, [&](int index, od::value& value) {
       return decode_index(index, value, out, depth + 1, std::make_index_sequence<field_count<T>>{});
@@ -398,18 +410,20 @@ class decoder : public validator {
     for (auto field_result : obj) {
       if (auto e = field_result.error()) return fail(e);
       od::field& field = field_result.value_unsafe();
-      int index = match_key(field.key(), names, next);
+      // Keys are compared as written; one that matches no name is scanned for escapes, and compared again unescaped
+      // when it has one (`"event\u0054ype"`).
+      const char* raw_key = field.key().raw();
+      int index = find_key<T>(raw_key, next);
+      std::string_view key;
       if (index < 0) {
-        // Raw keys are compared first; only a key with an escape is unescaped, then compared (`"event\u0054ype"`).
-        std::string_view key;
         bool escaped = false;
         if (auto err = unescaped_key(field, key, escaped); err != error_code::none) return err;
         if (escaped) index = find_name(names, key);
-        if (index < 0) {
-          od::value& value = field.value();
-          if (auto err = walk(value, depth + 1); err != error_code::none) return at(key);
-          continue;
-        }
+      }
+      if (index < 0) {
+        od::value& value = field.value();
+        if (auto err = walk(value, depth + 1); err != error_code::none) return at(key);
+        continue;
       }
       od::value& value = field.value();
       if ((seen & (std::uint64_t{1} << index)) != 0) {
@@ -432,6 +446,26 @@ class decoder : public validator {
     return error_code::none;
   }
 
+  // The position of an unescaped key in T's description, trying the member after the previous match first: a
+  // document in description order costs one comparison per key.
+  template <class T>
+  QURABLE_WEBHOOKS_INLINE static int find_key(const char* key, std::size_t& next) noexcept {
+    constexpr const auto& names = field_names<T>;
+    constexpr const auto& words = field_words<T>;
+    if (next < names.size() && key_equals(key, words[next], names[next])) return static_cast<int>(next++);
+    // Else only the names that share the key's first byte (mod 32): none or one, mostly, for a key the SDK does
+    // not model as for one out of the expected order.
+    for (std::uint64_t candidates = field_buckets<T>[name_bucket(key[0])]; candidates != 0;
+         candidates &= candidates - 1) {
+      const std::size_t i = lowest_bit(candidates);
+      if (key_equals(key, words[i], names[i])) {
+        next = i + 1;
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+
   template <std::size_t N>
   static int find_name(const std::array<std::string_view, N>& names, std::string_view key) noexcept {
     for (std::size_t i = 0; i < N; ++i) {
@@ -443,9 +477,9 @@ class decoder : public validator {
   // --- arrays ----------------------------------------------------------------------------------------------------
   template <rule::type Rules, class T>
   error_code read_array(od::value& v, array_view<T>& view, std::size_t depth) {
-    if (depth > max_depth_) return fail(error_code::nesting_too_deep, "nested deeper than the parser's max_depth");
     od::array arr;
     if (auto e = v.get_array().get(arr)) return mismatch<Rules>(v, e, json_kind::array, depth, "expected an array");
+    if (depth > max_depth_) return fail(error_code::nesting_too_deep, "nested deeper than the parser's max_depth");
     const std::size_t mark = arena_.scratch_mark();
     std::size_t count = 0;
     for (auto element : arr) {
@@ -502,7 +536,7 @@ class decoder : public validator {
         return at("event");
       }
       have_event = true;
-      set_frame(1, std::string_view("event"));
+      set_frame(1, event_member);
       if (auto err = decode_event(value, storage, out); err != error_code::none) return at("event");
     }
     if (auto err = expect_end(); err != error_code::none) return err;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,16 @@
 #include "../error.hpp"
 #include "../events/json.hpp"
 #include "../events/timestamp.hpp"
+
+// Small steps called once per value: inlined into the loops that call them (GCC otherwise leaves many as calls, about
+// 10% of the pass); slow paths stay out of line.
+#if defined(__GNUC__) || defined(__clang__)
+#define QURABLE_WEBHOOKS_INLINE __attribute__((always_inline)) inline
+#define QURABLE_WEBHOOKS_NOINLINE __attribute__((noinline))
+#else
+#define QURABLE_WEBHOOKS_INLINE inline
+#define QURABLE_WEBHOOKS_NOINLINE
+#endif
 
 namespace qurable::webhooks::detail {
 
@@ -55,37 +66,118 @@ inline error_code from_simdjson(simdjson::error_code e) noexcept {
 // the key: the body is padded and the key ends in a quote that stage 1 has validated.
 inline bool key_is(od::raw_json_string key, std::string_view name) noexcept { return key.unsafe_is_equal(name); }
 
+inline constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The string and key scans below read whole 64-bit words, which the body's padding (SIMDJSON_PADDING bytes past its
+// end) makes safe; they need the byte order to find the first match, and fall back to bytes elsewhere.
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define QURABLE_WEBHOOKS_WORD_SCAN 1
+#endif
+inline constexpr std::uint64_t byte_ones = 0x0101010101010101u;
+inline constexpr std::uint64_t byte_highs = 0x8080808080808080u;
+
+// The first '"' or '\\' at or after `p`, inside a string or key whose opening quote is before `p`: stage 1 has
+// checked that the closing quote exists.
+inline const char* string_end_or_escape(const char* p) noexcept {
+#if defined(QURABLE_WEBHOOKS_WORD_SCAN)
+  for (;; p += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, p, sizeof word);
+    const std::uint64_t quotes = word ^ (byte_ones * '"');
+    const std::uint64_t escapes = word ^ (byte_ones * '\\');
+    // The lowest byte flagged is exact (a borrow only flags bytes above a real match): that is the one wanted.
+    const std::uint64_t hits = (((quotes - byte_ones) & ~quotes) | ((escapes - byte_ones) & ~escapes)) & byte_highs;
+    if (hits != 0) return p + (__builtin_ctzll(hits) >> 3);
+  }
+#else
+  while (*p != '"' && *p != '\\') ++p;
+  return p;
+#endif
+}
+
 // A key as written in the body (escapes kept), for error paths. Not field::unescaped_key(): after a structural
 // error simdjson abandons its iterator, and unescaping through it dereferences a null parser.
 // `has_escape`, when given, tells whether the key contains a backslash (found in the same scan).
 inline std::string_view key_text(od::raw_json_string key, bool* has_escape = nullptr) noexcept {
   const char* begin = key.raw();
-  const char* end = begin;
-  bool escaped = false;
-  while (*end != '"') {  // stage 1 has checked that the key's closing quote exists
-    if (*end == '\\') {
-      escaped = true;
-      end += 2;
-    } else {
-      ++end;
-    }
+  const char* end = string_end_or_escape(begin);
+  const bool escaped = *end == '\\';
+  while (*end != '"') {  // after an escape: stage 1 has checked that the key's closing quote exists
+    end += *end == '\\' ? 2 : 1;
   }
   if (has_escape != nullptr) *has_escape = escaped;
   return std::string_view(begin, static_cast<std::size_t>(end - begin));
 }
 
-// Finds `key` among `names`, trying the slot after the previous match first.
+// A member name and the closing quote after it, as little-endian 64-bit words with the mask of the bytes that count,
+// so that a key is compared with a few loads and no call.
+struct name_words {
+  static constexpr std::size_t max_size = 32;  // longer names are compared with memcmp (count 0)
+  std::uint64_t words[(max_size + 8) / 8] = {};
+  std::uint64_t masks[(max_size + 8) / 8] = {};
+  std::size_t count = 0;  // words to compare
+  std::size_t size = 0;   // of the name
+};
+
 template <std::size_t N>
-inline int match_key(od::raw_json_string key, const std::array<std::string_view, N>& names,
-                     std::size_t& next) noexcept {
-  for (std::size_t k = 0, i = next; k < N; ++k, ++i) {
-    if (i == N) i = 0;
-    if (key_is(key, names[i])) {
-      next = i + 1;
-      return static_cast<int>(i);
+constexpr std::array<name_words, N> words_of(const std::array<std::string_view, N>& names) noexcept {
+  std::array<name_words, N> out{};
+  for (std::size_t i = 0; i < N; ++i) {
+    const std::size_t size = names[i].size();
+    out[i].size = size;
+    if (size > name_words::max_size) continue;
+    for (std::size_t j = 0; j <= size; ++j) {
+      const unsigned char c = j < size ? static_cast<unsigned char>(names[i][j]) : '"';
+      out[i].words[j / 8] |= std::uint64_t{c} << (8 * (j % 8));
+      out[i].masks[j / 8] |= std::uint64_t{0xff} << (8 * (j % 8));
     }
+    out[i].count = size / 8 + 1;
   }
-  return -1;
+  return out;
+}
+
+// Names grouped by their first byte (mod 32): bit i of bucket b is set when name i starts with a byte in b.
+constexpr std::size_t name_bucket(char first) noexcept { return static_cast<unsigned char>(first) & 31u; }
+
+template <std::size_t N>
+constexpr std::array<std::uint64_t, 32> buckets_of(const std::array<std::string_view, N>& names) noexcept {
+  static_assert(N <= 64, "one bit per name");
+  std::array<std::uint64_t, 32> out{};
+  for (std::size_t i = 0; i < N; ++i) {
+    if (!names[i].empty()) out[name_bucket(names[i][0])] |= std::uint64_t{1} << i;
+  }
+  return out;
+}
+
+// The position of the lowest set bit of a non-zero word.
+inline std::size_t lowest_bit(std::uint64_t word) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  return static_cast<std::size_t>(__builtin_ctzll(word));
+#else
+  std::size_t i = 0;
+  while ((word & 1u) == 0) word >>= 1, ++i;
+  return i;
+#endif
+}
+
+// Whether the key at `key` (just after its opening quote, in the padded body) is exactly `name`, whose words are
+// `words`: the name's bytes, then the closing quote. No name holds a quote or a backslash, so an escaped key never
+// matches here. Reads up to seven bytes past the quote: inside the body's padding.
+inline bool key_equals(const char* key, const name_words& words, std::string_view name) noexcept {
+#if defined(QURABLE_WEBHOOKS_WORD_SCAN)
+  if (words.count != 0) {
+    std::uint64_t differ = 0;
+    for (std::size_t w = 0; w < words.count; ++w) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, key + 8 * w, sizeof word);
+      differ |= (word ^ words.words[w]) & words.masks[w];
+    }
+    return differ == 0;
+  }
+#else
+  (void)words;
+#endif
+  return key[name.size()] == '"' && std::memcmp(key, name.data(), name.size()) == 0;
 }
 
 // Whether `body` is an object or array that closes, with matching brackets, before the end of the body and has more
@@ -93,10 +185,9 @@ inline int match_key(od::raw_json_string key, const std::array<std::string_view,
 // incomplete, also when the container is complete and text follows it (`{...}x`); this tells the two apart.
 // Error path only. Deeper than simdjson's own depth limit is answered false (the body stays invalid_json).
 inline bool closes_before_end(std::string_view body) noexcept {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   std::bitset<simdjson::DEFAULT_MAX_DEPTH> is_object;  // the kind of each open container
   std::size_t i = 0;
-  while (i < body.size() && space(body[i])) ++i;
+  while (i < body.size() && is_space(body[i])) ++i;
   if (i == body.size() || (body[i] != '{' && body[i] != '[')) return false;
   std::size_t depth = 0;
   for (; i < body.size(); ++i) {
@@ -113,7 +204,7 @@ inline bool closes_before_end(std::string_view body) noexcept {
       if (depth == 0 || is_object[depth - 1] != (c == '}')) return false;
       if (--depth > 0) continue;
       for (++i; i < body.size(); ++i) {
-        if (!space(body[i])) return true;
+        if (!is_space(body[i])) return true;
       }
       return false;
     }
@@ -208,7 +299,7 @@ class validator {
   }
 
   // --- scalars ---------------------------------------------------------------------------------------------------
-  error_code read(od::value& v, std::string_view& out) {
+  QURABLE_WEBHOOKS_INLINE error_code read(od::value& v, std::string_view& out) {
     if (auto e = v.get_string().get(out)) return fail(e, "expected a string");
     return error_code::none;
   }
@@ -254,7 +345,7 @@ class validator {
   }
 
   // Consumes a JSON null if that is what `v` holds.
-  error_code read_null(od::value& v, bool& is_null) {
+  QURABLE_WEBHOOKS_INLINE error_code read_null(od::value& v, bool& is_null) {
     od::json_type t{};
     if (auto e = v.type().get(t)) return fail(e);
     is_null = false;
@@ -283,33 +374,16 @@ class validator {
   }
 
   // Validates a value the SDK does not model, without keeping it.
-  error_code walk(od::value& v, std::size_t depth) {
+  error_code walk(od::value& v, std::size_t depth) { return walk_inline(v, depth); }
+
+  // walk(), inlined into the container loops below: most values are scalars, handled without a call.
+  QURABLE_WEBHOOKS_INLINE error_code walk_inline(od::value& v, std::size_t depth) {
     if (depth > max_depth_) return fail(error_code::nesting_too_deep, "nested deeper than the parser's max_depth");
     od::json_type t{};
     if (auto e = v.type().get(t)) return fail(e);
     switch (t) {
-      case od::json_type::object: {
-        od::object obj;
-        if (auto e = v.get_object().get(obj)) return fail(e);
-        for (auto field_result : obj) {
-          if (auto e = field_result.error()) return fail(e);
-          od::field& field = field_result.value_unsafe();
-          if (auto err = walk_member(field, depth + 1); err != error_code::none) return err;
-        }
-        return error_code::none;
-      }
-      case od::json_type::array: {
-        od::array arr;
-        if (auto e = v.get_array().get(arr)) return fail(e);
-        std::size_t index = 0;
-        for (auto element : arr) {
-          if (auto e = element.error()) return fail(e);
-          od::value& value = element.value_unsafe();
-          if (auto err = walk(value, depth + 1); err != error_code::none) return at(index);
-          ++index;
-        }
-        return error_code::none;
-      }
+      case od::json_type::object: return walk_object(v, depth);
+      case od::json_type::array: return walk_array(v, depth);
       case od::json_type::string: {
         std::string_view s;
         return read(v, s);
@@ -335,6 +409,29 @@ class validator {
     }
   }
 
+  error_code walk_object(od::value& v, std::size_t depth) {
+    od::object obj;
+    if (auto e = v.get_object().get(obj)) return fail(e);
+    for (auto field_result : obj) {
+      if (auto e = field_result.error()) return fail(e);
+      if (auto err = walk_member(field_result.value_unsafe(), depth + 1); err != error_code::none) return err;
+    }
+    return error_code::none;
+  }
+
+  error_code walk_array(od::value& v, std::size_t depth) {
+    od::array arr;
+    if (auto e = v.get_array().get(arr)) return fail(e);
+    std::size_t index = 0;
+    for (auto element : arr) {
+      if (auto e = element.error()) return fail(e);
+      od::value& value = element.value_unsafe();
+      if (auto err = walk_inline(value, depth + 1); err != error_code::none) return at(index);
+      ++index;
+    }
+    return error_code::none;
+  }
+
   // --- the document ---------------------------------------------------------------------------------------------
   // Validates the whole document from the start, without decoding it.
   error_code validate_document() {
@@ -351,8 +448,6 @@ class validator {
     }
     return expect_end();
   }
-
-  static constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
   // A body whose top level is not an object is not an event; if it is not even JSON, say that instead.
   error_code validate_non_object_root() {
@@ -426,12 +521,12 @@ class validator {
   }
 
   // Validates a member the SDK does not model: its key's escapes, then its value; errors point at the member.
-  error_code walk_member(od::field& field, std::size_t depth) {
+  QURABLE_WEBHOOKS_INLINE error_code walk_member(od::field& field, std::size_t depth) {
     std::string_view key;
     bool escaped = false;
     if (auto err = unescaped_key(field, key, escaped); err != error_code::none) return err;
     od::value& value = field.value();
-    if (auto err = walk(value, depth); err != error_code::none) return at(key);
+    if (auto err = walk_inline(value, depth); err != error_code::none) return at(key);
     return error_code::none;
   }
 

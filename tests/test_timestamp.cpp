@@ -199,7 +199,7 @@ TEST_CASE("the platform's 24-character form and the general form agree, valid or
     CHECK(fast == slow);
     return fast;
   };
-  char text[32];
+  char text[64];  // room for any int the formats could print (GCC checks)
   int valid = 0;
   for (const int year : {1900, 2000, 2024, 2025}) {
     for (int month = 0; month <= 13; ++month) {

@@ -27,7 +27,9 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define QURABLE_WEBHOOKS_INLINE __attribute__((always_inline)) inline
 #define QURABLE_WEBHOOKS_NOINLINE __attribute__((noinline))
+#define QURABLE_WEBHOOKS_COLD __attribute__((noinline, cold))
 #else
+#define QURABLE_WEBHOOKS_COLD
 #define QURABLE_WEBHOOKS_INLINE inline
 #define QURABLE_WEBHOOKS_NOINLINE
 #endif
@@ -270,28 +272,29 @@ class validator {
       : doc_(doc), body_(body), err_(err), max_depth_(max_depth) {}
 
   // --- errors --------------------------------------------------------------------------------------------------
-  error_code fail(error_code code, std::string_view message) {
+  // Errors are the rare path: kept out of line so the loops that can fail stay small.
+  QURABLE_WEBHOOKS_COLD error_code fail(error_code code, std::string_view message) {
     err_.code = code;
     err_.message.assign(message);
     err_.path.clear();
     return code;
   }
 
-  error_code fail(simdjson::error_code e, std::string_view expected = {}) {
+  QURABLE_WEBHOOKS_COLD error_code fail(simdjson::error_code e, std::string_view expected = {}) {
     const error_code code = from_simdjson(e);
     if (code == error_code::wrong_type && !expected.empty()) return fail(code, expected);
     return fail(code, simdjson::error_message(e));
   }
 
   // Prefixes the error path with one object member while unwinding.
-  error_code at(std::string_view key) {
+  QURABLE_WEBHOOKS_COLD error_code at(std::string_view key) {
     std::string segment;
     append_pointer_segment(segment, key);
     err_.path.insert(0, segment);
     return err_.code;
   }
 
-  error_code at(std::size_t index) {
+  QURABLE_WEBHOOKS_COLD error_code at(std::size_t index) {
     char segment[24];
     const std::size_t n = pointer_segment(segment, index);
     err_.path.insert(0, segment, n);

@@ -13,30 +13,29 @@ if(NOT QURABLE_REDIS_SERVER_EXECUTABLE)
 endif()
 
 find_package(Threads REQUIRED)
-qurable_add_test(redis_store_tests SOURCES test_redis_store.cpp LIBS qurable::webhooks_redis Threads::Threads)
 set(_qw_redis_pid_dir "${CMAKE_CURRENT_BINARY_DIR}/redis_store_tests.servers")
-target_compile_definitions(redis_store_tests PRIVATE
-  QURABLE_REDIS_SERVER="${QURABLE_REDIS_SERVER_EXECUTABLE}"
-  QURABLE_REDIS_PID_DIR="${_qw_redis_pid_dir}")
+
+# A test program that starts its own redis-server; every one records its servers' pids in the same directory, which
+# the cleanup fixture sweeps.
+function(qurable_add_redis_test name timeout)
+  qurable_add_test(${name} SOURCES ${ARGN} LIBS qurable::webhooks_redis Threads::Threads)
+  target_compile_definitions(${name} PRIVATE
+    QURABLE_REDIS_SERVER="${QURABLE_REDIS_SERVER_EXECUTABLE}"
+    QURABLE_REDIS_PID_DIR="${_qw_redis_pid_dir}")
+  set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED qurable_redis_server TIMEOUT ${timeout} LABELS redis)
+endfunction()
+
+qurable_add_redis_test(redis_store_tests 120 test_redis_store.cpp)
 add_test(NAME redis_store_tests.cleanup
   COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/redis_cleanup.sh" "${_qw_redis_pid_dir}")
-set_tests_properties(redis_store_tests PROPERTIES FIXTURES_REQUIRED qurable_redis_server TIMEOUT 120 LABELS redis)
 set_tests_properties(redis_store_tests.cleanup PROPERTIES FIXTURES_CLEANUP qurable_redis_server LABELS redis)
 
 # The durable hand-off on Redis Streams (queue/redis_stream_*.hpp): receiver, workers, dead letters, effects.
-qurable_add_test(redis_stream_tests SOURCES test_redis_stream.cpp LIBS qurable::webhooks_redis Threads::Threads)
-target_compile_definitions(redis_stream_tests PRIVATE
-  QURABLE_REDIS_SERVER="${QURABLE_REDIS_SERVER_EXECUTABLE}"
-  QURABLE_REDIS_PID_DIR="${_qw_redis_pid_dir}")
-set_tests_properties(redis_stream_tests PROPERTIES FIXTURES_REQUIRED qurable_redis_server TIMEOUT 120 LABELS redis)
+qurable_add_redis_test(redis_stream_tests 120 test_redis_stream.cpp)
 
 # qurable-replay, the dead-letter tool (examples/replay), run as a user runs it.
 if(TARGET qurable-replay)
-  qurable_add_test(replay_tests SOURCES test_replay.cpp LIBS qurable::webhooks_redis Threads::Threads)
-  target_compile_definitions(replay_tests PRIVATE
-    QURABLE_REDIS_SERVER="${QURABLE_REDIS_SERVER_EXECUTABLE}"
-    QURABLE_REDIS_PID_DIR="${_qw_redis_pid_dir}"
-    QURABLE_QURABLE_REPLAY_EXE="$<TARGET_FILE:qurable-replay>")
+  qurable_add_redis_test(replay_tests 60 test_replay.cpp)
+  target_compile_definitions(replay_tests PRIVATE QURABLE_QURABLE_REPLAY_EXE="$<TARGET_FILE:qurable-replay>")
   add_dependencies(replay_tests qurable-replay)
-  set_tests_properties(replay_tests PROPERTIES FIXTURES_REQUIRED qurable_redis_server TIMEOUT 60 LABELS redis)
 endif()

@@ -48,12 +48,8 @@ using namespace std::chrono_literals;
 namespace {
 
 using qtest::raw_client;
-using qtest::redis_server;
 
-redis_server& server() {
-  static redis_server s(QURABLE_REDIS_SERVER, QURABLE_REDIS_PID_DIR);
-  return s;
-}
+qtest::redis_server& server() { return qtest::shared_redis_server(); }
 
 // Every test gets keys of its own, so that they never see each other's.
 qw::redis_store_options options_for(std::string_view test) {

@@ -28,10 +28,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-qtest::redis_server& server() {
-  static qtest::redis_server s(QURABLE_REDIS_SERVER, QURABLE_REDIS_PID_DIR);
-  return s;
-}
+qtest::redis_server& server() { return qtest::shared_redis_server(); }
 
 // Every test gets keys of its own.
 qw::redis_stream_options stream_for(std::string_view test) {

@@ -24,10 +24,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-qtest::redis_server& server() {
-  static qtest::redis_server s(QURABLE_REDIS_SERVER, QURABLE_REDIS_PID_DIR);
-  return s;
-}
+qtest::redis_server& server() { return qtest::shared_redis_server(); }
 
 struct run_result {
   int status = -1;

@@ -219,4 +219,12 @@ class redis_server {
   pid_t pid_ = -1;
 };
 
+#if defined(QURABLE_REDIS_SERVER) && defined(QURABLE_REDIS_PID_DIR)
+// The test program's one server, started on first use (tests/redis.cmake defines where redis-server is).
+inline redis_server& shared_redis_server() {
+  static redis_server s(QURABLE_REDIS_SERVER, QURABLE_REDIS_PID_DIR);
+  return s;
+}
+#endif
+
 }  // namespace qtest

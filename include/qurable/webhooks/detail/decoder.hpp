@@ -519,12 +519,12 @@ class decoder : public validator {
     for (auto field_result : root) {
       if (auto e = field_result.error()) return fail(e);
       od::field& field = field_result.value_unsafe();
-      bool is_event = key_is(field.key(), "event");
-      std::string_view key = "event";
+      bool is_event = key_is(field.key(), event_member);
+      std::string_view key = event_member;
       if (!is_event) {
         bool escaped = false;
         if (auto err = unescaped_key(field, key, escaped); err != error_code::none) return err;
-        is_event = escaped && key == "event";
+        is_event = escaped && key == event_member;
       }
       od::value& value = field.value();
       if (!is_event) {
@@ -533,11 +533,11 @@ class decoder : public validator {
       }
       if (have_event) {
         fail(error_code::duplicate_key, "a member appears twice in one object");
-        return at("event");
+        return at(event_member);
       }
       have_event = true;
       set_frame(1, event_member);
-      if (auto err = decode_event(value, storage, out); err != error_code::none) return at("event");
+      if (auto err = decode_event(value, storage, out); err != error_code::none) return at(event_member);
     }
     if (auto err = expect_end(); err != error_code::none) return err;
     if (!have_event) return fail(error_code::missing_event, "the body has no \"event\" object");

@@ -118,7 +118,6 @@ struct name_words {
   std::uint64_t words[(max_size + 8) / 8] = {};
   std::uint64_t masks[(max_size + 8) / 8] = {};
   std::size_t count = 0;  // words to compare
-  std::size_t size = 0;   // of the name
 };
 
 template <std::size_t N>
@@ -126,7 +125,6 @@ constexpr std::array<name_words, N> words_of(const std::array<std::string_view, 
   std::array<name_words, N> out{};
   for (std::size_t i = 0; i < N; ++i) {
     const std::size_t size = names[i].size();
-    out[i].size = size;
     if (size > name_words::max_size) continue;
     for (std::size_t j = 0; j <= size; ++j) {
       const unsigned char c = j < size ? static_cast<unsigned char>(names[i][j]) : '"';

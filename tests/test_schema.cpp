@@ -187,3 +187,20 @@ TEST_CASE("schema: event types, their names and get_if follow from known_events"
   STATIC_REQUIRE(qw::is_known_event<qw::member_created>);
   STATIC_REQUIRE(!qw::is_known_event<qw::coupon_event>);
 }
+
+// Each entry of the one list gives a struct and an enumerator of the same name that map to each other.
+#define QURABLE_TEST_ENTRY_MAPS(name)                                                                                 \
+  STATIC_REQUIRE(qw::event_type_of<qw::name> == qw::event_type::name);                                                \
+  STATIC_REQUIRE(qw::to_string(qw::event_type::name) == qw::name::type_name);                                         \
+  STATIC_REQUIRE(qw::to_event_type(qw::name::type_name) == qw::event_type::name);                                     \
+  STATIC_REQUIRE(                                                                                                     \
+      std::is_same_v<qw::detail::type_at<static_cast<std::size_t>(qw::event_type::name) - 1, qw::known_events>::type, \
+                     qw::name>);
+
+TEST_CASE("schema: QURABLE_WEBHOOKS_KNOWN_EVENTS gives known_events and event_type in one order") {
+  QURABLE_WEBHOOKS_KNOWN_EVENTS(QURABLE_TEST_ENTRY_MAPS)
+#define QURABLE_TEST_PLUS_ONE(name) +1
+  STATIC_REQUIRE(0 QURABLE_WEBHOOKS_KNOWN_EVENTS(QURABLE_TEST_PLUS_ONE) == qw::known_events::size);
+#undef QURABLE_TEST_PLUS_ONE
+}
+#undef QURABLE_TEST_ENTRY_MAPS

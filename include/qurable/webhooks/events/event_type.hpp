@@ -8,8 +8,10 @@
 
 namespace qurable::webhooks {
 
-// One enumerator per entry of known_events, in the same order (known_events[i] is event_type(i + 1)).
-enum class event_type : std::uint8_t { unknown = 0, member_created, coupon_code_assigned, coupon_code_used };
+// `unknown`, then one enumerator per known event, named as its struct and in the order of known_events
+// (event_type::member_created, ...; known_events[i] is event_type(i + 1)). Both come from
+// QURABLE_WEBHOOKS_KNOWN_EVENTS.
+enum class event_type : std::uint8_t { unknown = 0 QURABLE_WEBHOOKS_KNOWN_EVENTS(QURABLE_WEBHOOKS_DETAIL_COMMA_NAME) };
 
 // The event_type of a known event struct, e.g. event_type_of<member_created> == event_type::member_created.
 template <class T>
@@ -30,11 +32,5 @@ constexpr std::string_view to_string(event_type type) noexcept {
   if (i == 0 || i > known_events::size) return "unknown";
   return detail::type_names<known_events>::value[i - 1];
 }
-
-static_assert(to_string(event_type::member_created) == member_created::type_name &&
-                  to_string(event_type::coupon_code_assigned) == coupon_code_assigned::type_name &&
-                  to_string(event_type::coupon_code_used) == coupon_code_used::type_name &&
-                  static_cast<std::size_t>(event_type::coupon_code_used) == known_events::size,
-              "event_type lists one enumerator per known_events entry, in the same order");
 
 }  // namespace qurable::webhooks

@@ -1,7 +1,7 @@
 #pragma once
-// The event types the SDK models, as one list: `event` storage, get_if, dispatch and the decoder's switch on the
-// type all follow from it. Adding an event type: its struct with `type_name`, its schema<T>, one entry here, and
-// one enumerator in event_type (same position).
+// The event types the SDK models, as one list: known_events, event_type's enumerators, `event` storage, get_if,
+// dispatch and the decoder's switch on the type all follow from it. Adding an event type: its struct with
+// `type_name`, its schema<T>, its header included here, and one line in QURABLE_WEBHOOKS_KNOWN_EVENTS.
 
 #include <cstddef>
 #include <string_view>
@@ -14,7 +14,30 @@
 
 namespace qurable::webhooks {
 
-using known_events = type_list<member_created, coupon_code_assigned, coupon_code_used>;
+// X(struct) per known event, in the order of event_type. A macro because an enumerator cannot be made from a type:
+// the one list gives both `type_list<member_created, ...>` and `event_type::member_created, ...`.
+#define QURABLE_WEBHOOKS_KNOWN_EVENTS(X) \
+  X(member_created)                      \
+  X(coupon_code_assigned)                \
+  X(coupon_code_used)                    \
+  /* a new event type: one X(struct) line above this one */
+
+// `, name` for each entry: the list goes after a first element (a placeholder type, or the `unknown` enumerator).
+#define QURABLE_WEBHOOKS_DETAIL_COMMA_NAME(name) , name
+
+namespace detail {
+
+template <class List>
+struct tail_of;
+template <class First, class... Rest>
+struct tail_of<type_list<First, Rest...>> {
+  using type = type_list<Rest...>;
+};
+
+}  // namespace detail
+
+using known_events =
+    detail::tail_of<type_list<void QURABLE_WEBHOOKS_KNOWN_EVENTS(QURABLE_WEBHOOKS_DETAIL_COMMA_NAME)>>::type;
 
 namespace detail {
 

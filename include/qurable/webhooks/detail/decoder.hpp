@@ -449,16 +449,23 @@ class decoder : public validator {
   // The position of an unescaped key in T's description, trying the member after the previous match first: a
   // document in description order costs one comparison per key.
   template <class T>
+  QURABLE_WEBHOOKS_INLINE static bool is_member(const char* key, std::size_t i) noexcept {
+#if defined(QURABLE_WEBHOOKS_WORD_SCAN)
+    if constexpr (all_short(field_words<T>)) return key_equals_short(key, field_words<T>[i]);
+#endif
+    return key_equals(key, field_words<T>[i], field_names<T>[i]);
+  }
+
+  template <class T>
   QURABLE_WEBHOOKS_INLINE static int find_key(const char* key, std::size_t& next) noexcept {
     constexpr const auto& names = field_names<T>;
-    constexpr const auto& words = field_words<T>;
-    if (next < names.size() && key_equals(key, words[next], names[next])) return static_cast<int>(next++);
+    if (next < names.size() && is_member<T>(key, next)) return static_cast<int>(next++);
     // Else only the names that share the key's first byte (mod 32): none or one, mostly, for a key the SDK does
     // not model as for one out of the expected order.
     for (std::uint64_t candidates = field_buckets<T>[name_bucket(key[0])]; candidates != 0;
          candidates &= candidates - 1) {
       const std::size_t i = lowest_bit(candidates);
-      if (key_equals(key, words[i], names[i])) {
+      if (is_member<T>(key, i)) {
         next = i + 1;
         return static_cast<int>(i);
       }

@@ -180,6 +180,29 @@ inline bool key_equals(const char* key, const name_words& words, std::string_vie
   return key[name.size()] == '"' && std::memcmp(key, name.data(), name.size()) == 0;
 }
 
+// Whether every name fits key_equals_short: 1..3 words, so names of up to 23 bytes (all the platform's so far).
+template <std::size_t N>
+constexpr bool all_short(const std::array<name_words, N>& words) noexcept {
+  for (const name_words& w : words) {
+    if (w.count == 0 || w.count > 3) return false;
+  }
+  return true;
+}
+
+#if defined(QURABLE_WEBHOOKS_WORD_SCAN)
+// key_equals for a name of 1..3 words: three words always compared (the masks of unused ones are zero), so no loop
+// and no branch on the name's length. Reads 24 bytes from the key: inside the body's padding (a key starts before the
+// document's last byte).
+inline bool key_equals_short(const char* key, const name_words& words) noexcept {
+  std::uint64_t k0 = 0, k1 = 0, k2 = 0;
+  std::memcpy(&k0, key, sizeof k0);
+  std::memcpy(&k1, key + 8, sizeof k1);
+  std::memcpy(&k2, key + 16, sizeof k2);
+  return (((k0 ^ words.words[0]) & words.masks[0]) | ((k1 ^ words.words[1]) & words.masks[1]) |
+          ((k2 ^ words.words[2]) & words.masks[2])) == 0;
+}
+#endif
+
 // Whether `body` is an object or array that closes, with matching brackets, before the end of the body and has more
 // than whitespace after it. simdjson reports a root container whose last token is not its closing bracket as
 // incomplete, also when the container is complete and text follows it (`{...}x`); this tells the two apart.

@@ -9,6 +9,7 @@
 // processed meanwhile is acknowledged as a duplicate. Exit status: 0 done, 1 Redis failed or an ID was not found,
 // 2 bad arguments.
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -67,7 +68,10 @@ int main(int argc, char** argv) {
   if (rest[0] == "list" && rest.size() == 1) {
     std::vector<qw::dead_letter_entry> batch;
     std::string after = "-";
-    const long long now = qw::detail::unix_ms_now();
+    // dead_ms is Unix time in milliseconds, as the worker wrote it.
+    const long long now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     std::size_t total = 0;
     for (;;) {
       if (!dead.list(batch, 500, after)) {

@@ -21,7 +21,7 @@
 
 #include <simdjson.h>
 
-#include "alloc_counter.hpp"
+#include "alloc_counter.hpp"  // tests/support
 #include "candidates.hpp"
 #include "corpus.hpp"
 
@@ -190,6 +190,7 @@ int profile_one(const std::vector<std::unique_ptr<candidate>>& candidates, const
 }  // namespace
 
 int main(int argc, char** argv) {
+  qtest::alloc_counter::counting = false;  // only the allocation pass below counts
   settings config;
   if (!parse_arguments(argc, argv, config)) {
     usage(argv[0]);
@@ -286,12 +287,15 @@ int main(int argc, char** argv) {
   const int alloc_passes = 20;
   for (std::size_t c = 0; c < n_candidates; ++c) {
     sink s;
-    const std::uint64_t before = allocation_count();
+    const long before = qtest::alloc_counter::allocations.load();
+    qtest::alloc_counter::counting = true;
     for (int pass = 0; pass < alloc_passes; ++pass) {
       for (const corpus_event& e : events) failures += candidates[c]->run(e.body, s) ? 0 : 1;
     }
+    qtest::alloc_counter::counting = false;
     g_observed = g_observed + s.value;
-    allocs[c] = static_cast<double>(allocation_count() - before) / static_cast<double>(alloc_passes * n_events);
+    allocs[c] = static_cast<double>(qtest::alloc_counter::allocations.load() - before) /
+                static_cast<double>(alloc_passes * n_events);
   }
 
   // --- report --------------------------------------------------------------------------------------------------

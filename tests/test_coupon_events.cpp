@@ -7,6 +7,7 @@
 #include <qurable/webhooks.hpp>
 
 #include "catch.hpp"
+#include "support/fields.hpp"
 #include "support/fixtures.hpp"
 #include "support/json_edit.hpp"
 
@@ -14,22 +15,16 @@ namespace qw = qurable::webhooks;
 
 namespace {
 
-std::int64_t ms(const qw::timestamp& t) {
-  qw::time_point value{};
-  REQUIRE(t.get(value) == qw::error_code::none);
-  return value.time_since_epoch().count();
-}
-
 // What the two examples share; they differ in their counters.
 void check_coupon(const qw::coupon& c, std::int64_t total_assigned) {
   CHECK(c.code == "PyMsNLgHR3yfMQAAc11viQ");
   CHECK(c.created_at.raw() == "2025-04-23T03:08:29.976Z");
-  CHECK(ms(c.created_at) == 1745377709976);
+  CHECK(qtest::unix_ms(c.created_at) == 1745377709976);
   REQUIRE(c.expired_at.has_value());
   CHECK(c.expired_at->raw() == "2025-06-23T01:52:32.275Z");
-  CHECK(ms(*c.expired_at) == 1750643552275);
+  CHECK(qtest::unix_ms(*c.expired_at) == 1750643552275);
   CHECK(c.updated_at.raw() == "2025-04-23T03:08:29.976Z");
-  CHECK(ms(c.updated_at) == 1745377709976);
+  CHECK(qtest::unix_ms(c.updated_at) == 1745377709976);
   CHECK(c.total_usages == 0);
   CHECK(c.total_assigned == total_assigned);
   CHECK(c.coupon_book_key == "cbk_01JSG2C0V4AJHVZ6P3E0PQH9EV");
@@ -41,9 +36,9 @@ void check_coupon(const qw::coupon& c, std::int64_t total_assigned) {
 void check_usage(const qw::coupon_usage& u, bool used, bool in_payload) {
   check_coupon(u.coupon, used ? 1 : 0);
   CHECK(u.created_at.raw() == "2025-04-23T03:08:30.031Z");
-  CHECK(ms(u.created_at) == 1745377710031);
+  CHECK(qtest::unix_ms(u.created_at) == 1745377710031);
   CHECK(u.updated_at.raw() == "2025-04-23T03:08:30.031Z");
-  CHECK(ms(u.updated_at) == 1745377710031);
+  CHECK(qtest::unix_ms(u.updated_at) == 1745377710031);
   CHECK(u.amount_used == (used ? 1 : 0));
   CHECK(u.amount_assigned == 1);
   // The used example's executionResults names another usage than its payload (as the platform sent it).
@@ -86,9 +81,9 @@ void check_envelope(const qw::event_envelope& e, bool used, const std::string& b
   REQUIRE(e.loyalty_member_id.has_value());
   CHECK(*e.loyalty_member_id == "11111111");
   CHECK(e.created_at.raw() == "2025-04-23T03:09:35.646Z");
-  CHECK(ms(e.created_at) == 1745377775646);
+  CHECK(qtest::unix_ms(e.created_at) == 1745377775646);
   CHECK(e.updated_at.raw() == "2025-04-23T03:09:35.646Z");
-  CHECK(ms(e.updated_at) == 1745377775646);
+  CHECK(qtest::unix_ms(e.updated_at) == 1745377775646);
   CHECK_FALSE(e.external_event_date.has_value());
   CHECK_FALSE(e.external_id.has_value());
   CHECK(e.last_error.text() == "null");
@@ -242,9 +237,9 @@ TEST_CASE("coupon events: the optional dates and identifiers with values", "[cou
     const qw::coupon_book& b = v.view().payload.coupon_book;
     REQUIRE(b.valid_to_date.has_value());
     CHECK(b.valid_to_date->raw() == "2025-12-31T23:59:59.999Z");
-    CHECK(ms(*b.valid_to_date) == 1767225599999);
+    CHECK(qtest::unix_ms(*b.valid_to_date) == 1767225599999);
     REQUIRE(b.valid_from_date.has_value());
-    CHECK(ms(*b.valid_from_date) == 1735689600000);
+    CHECK(qtest::unix_ms(*b.valid_from_date) == 1735689600000);
   }
   SECTION("a coupon that never expires") {
     coupon_variant v = edited("/event/executionResults/coupon/expiredAt", "null");
@@ -270,7 +265,7 @@ TEST_CASE("coupon events: the optional dates and identifiers with values", "[cou
     coupon_variant v(qtest::json_dump(tree));
     const qw::event_envelope& e = v.view().envelope;
     REQUIRE(e.external_event_date.has_value());
-    CHECK(ms(*e.external_event_date) == 1745355600000);  // 2025-04-22T21:00:00Z
+    CHECK(qtest::unix_ms(*e.external_event_date) == 1745355600000);  // 2025-04-22T21:00:00Z
     CHECK(e.external_id.value_or("") == "ext-77");
     CHECK(e.description.value_or("") == "assigned by a rule");
     CHECK(e.last_error.text() == "{\"code\":5}");

@@ -15,12 +15,6 @@ namespace qw = qurable::webhooks;
 
 namespace {
 
-std::int64_t ms(const qw::timestamp& t) {
-  qw::time_point value{};
-  REQUIRE(t.get(value) == qw::error_code::none);
-  return value.time_since_epoch().count();
-}
-
 // The member-created example with one edit, kept alive with the parser that reads it.
 struct member_variant {
   std::string body;
@@ -78,9 +72,9 @@ TEST_CASE("member-created example: the event and its envelope", "[member-created
   CHECK(e.system_unique_key == "8952c2f4-d76f-40f3-890d-aef3af273356");
   CHECK_FALSE(e.loyalty_member_id.has_value());  // coupon events carry it, member-created does not
   CHECK(e.created_at.raw() == "2025-04-24T13:23:50.586Z");
-  CHECK(ms(e.created_at) == 1745501030586);
+  CHECK(qtest::unix_ms(e.created_at) == 1745501030586);
   CHECK(e.updated_at.raw() == "2025-04-24T13:23:50.586Z");
-  CHECK(ms(e.updated_at) == 1745501030586);
+  CHECK(qtest::unix_ms(e.updated_at) == 1745501030586);
   CHECK_FALSE(e.external_event_date.has_value());
   CHECK_FALSE(e.external_id.has_value());
   CHECK(e.last_error.text() == "null");
@@ -142,22 +136,22 @@ TEST_CASE("member-created example: executionResults, the member", "[member-creat
   CHECK(*p.last_name == "Doe");
   REQUIRE(p.birthdate.has_value());
   CHECK(p.birthdate->raw() == "2025-04-24T13:20:24.404Z");
-  CHECK(ms(*p.birthdate) == 1745500824404);
+  CHECK(qtest::unix_ms(*p.birthdate) == 1745500824404);
   REQUIRE(p.phone_number.has_value());
   CHECK(*p.phone_number == "541123364526");
 
   CHECK(m.created_at.raw() == "2025-04-24T13:22:50.049Z");
-  CHECK(ms(m.created_at) == 1745500970049);
+  CHECK(qtest::unix_ms(m.created_at) == 1745500970049);
   CHECK(m.updated_at.raw() == "2025-04-24T13:22:50.049Z");
-  CHECK(ms(m.updated_at) == 1745500970049);
+  CHECK(qtest::unix_ms(m.updated_at) == 1745500970049);
 
   REQUIRE(m.organizations.size() == 1);
   const qw::organization& o = m.organizations[0];
   CHECK(o.active == true);
   CHECK(o.created_at.raw() == "2025-04-24T13:22:50.156Z");
-  CHECK(ms(o.created_at) == 1745500970156);
+  CHECK(qtest::unix_ms(o.created_at) == 1745500970156);
   CHECK(o.updated_at.raw() == "2025-04-24T13:22:50.156Z");
-  CHECK(ms(o.updated_at) == 1745500970156);
+  CHECK(qtest::unix_ms(o.updated_at) == 1745500970156);
   CHECK(o.loyalty_member_id == "test-user@email.com");
   CHECK(o.public_loyalty_member_id == "11111-11111");
 
@@ -193,7 +187,7 @@ TEST_CASE("member-created example: payload, the request", "[member-created]") {
   REQUIRE(p.last_name.has_value());
   CHECK(*p.last_name == "Doe");
   REQUIRE(p.birthdate.has_value());
-  CHECK(ms(*p.birthdate) == 1745500824404);
+  CHECK(qtest::unix_ms(*p.birthdate) == 1745500824404);
   REQUIRE(p.phone_number.has_value());
   CHECK(*p.phone_number == "541123364526");
 }
@@ -350,7 +344,7 @@ TEST_CASE("member-created: long lists keep every item", "[member-created][long]"
   CHECK(m.organizations[count - 1].loyalty_member_id == "m9999");
   CHECK(m.organizations[count - 1].public_loyalty_member_id == "p-9999");
   CHECK(m.organizations[count - 1].active == ((count - 1) % 3 != 0));
-  CHECK(ms(m.organizations[count - 1].updated_at) == 1745500970157);
+  CHECK(qtest::unix_ms(m.organizations[count - 1].updated_at) == 1745500970157);
 
   REQUIRE(m.profile.emails.size() == count);
   CHECK(m.profile.emails[0] == "user0@example.com");

@@ -16,9 +16,18 @@
 
 #include <qurable/webhooks.hpp>
 
+#include "catch.hpp"
+
 namespace qtest {
 
 namespace qw = qurable::webhooks;
+
+// A timestamp's value in Unix milliseconds; the test fails when it does not parse.
+inline std::int64_t unix_ms(const qw::timestamp& t) {
+  qw::time_point value{};
+  REQUIRE(t.get(value) == qw::error_code::none);
+  return value.time_since_epoch().count();
+}
 
 template <class Sink, class T>
 void optional_field(Sink& sink, std::string_view name, const std::optional<T>& value) {

@@ -413,10 +413,14 @@ class validator {
         return read(v, s);
       }
       case od::json_type::number: {
+        // Only its grammar matters here, not its value: checked on the token and left unread (On-Demand steps over
+        // it), which also keeps numbers beyond a double (1e400) valid.
+        if (json_number_length(v.raw_json_token()) != 0) return error_code::none;
+        // Else simdjson decides, as before this shortcut: it also ends a number at ':', '[' or '{' (the structure
+        // error then follows), and names the error.
         double d = 0;
         const simdjson::error_code e = v.get_double().get(d);
-        // Beyond a double but valid JSON: left unread (On-Demand steps over it), not an error.
-        if (e == simdjson::SUCCESS || json_number_length(v.raw_json_token()) != 0) return error_code::none;
+        if (e == simdjson::SUCCESS) return error_code::none;
         return fail(e == simdjson::INCORRECT_TYPE ? simdjson::NUMBER_ERROR : e);
       }
       case od::json_type::boolean: {

@@ -62,21 +62,27 @@ constexpr std::uint64_t le_word(std::string_view s, std::size_t at) noexcept {
   return word;
 }
 
-// Whether each byte of `word` that `mask` selects (0xff per byte) is an ASCII digit; every byte must be below 0x80,
-// so that neither sum nor difference carries into the next byte.
-constexpr bool digits_ok(std::uint64_t word, std::uint64_t mask) noexcept {
-  const std::uint64_t selected = word & mask;
-  const std::uint64_t high = mask & 0x8080808080808080u;
-  const bool above_nine = ((selected + (mask & 0x4646464646464646u)) & high) != 0;  // byte + 0x46 >= 0x80: > '9'
-  const bool below_zero = (((selected | high) - (mask & 0x3030303030303030u)) & high) != high;  // < '0'
-  return !above_nine && !below_zero;
+// The platform's form, "YYYY-MM-DDTHH:MM:SS.mmmZ", as three little-endian words: per word, the bytes that hold
+// digits (0xff) and the separators' values (the other bytes).
+inline constexpr std::uint64_t iso_digits[3] = {0x00ffff00ffffffffu, 0xffff00ffff00ffffu, 0x00ffffff00ffff00u};
+inline constexpr std::uint64_t iso_separators[3] = {0x2d00002d00000000u, 0x00003a0000540000u, 0x5a0000002e00003au};
+
+// Whether `word` (the k-th) has its separators and a digit in each digit byte: a digit's high nibble is 3 (checked
+// with the separators in one compare) and adding 6 to it does not carry out of its low nibble (at most 0x3f + 6:
+// no carry into the next byte).
+constexpr bool iso_shape_ok(std::uint64_t word, int k) noexcept {
+  const std::uint64_t digits = iso_digits[k];
+  const std::uint64_t high = digits & 0xf0f0f0f0f0f0f0f0u;
+  const std::uint64_t threes = digits & 0x3030303030303030u;
+  return ((word & (high | ~digits)) ^ (threes | iso_separators[k])) == 0 &&
+         (((word + (digits & 0x0606060606060606u)) & high) ^ threes) == 0;
 }
 
-// The digits `mask` selects as values 0..9 (other bytes 0), each byte then plus ten times itself shifted down: byte k
-// becomes 10 * digit k + digit k + 1 (digit k + 1 being 0 past the mask).
-constexpr std::uint64_t pairs(std::uint64_t word, std::uint64_t mask) noexcept {
-  const std::uint64_t digits = (word & mask) - (mask & 0x3030303030303030u);
-  return digits * 10 + (digits >> 8);
+// The digits of `word` as values 0..9 (other bytes 0), each byte then plus ten times itself shifted down: byte i
+// becomes 10 * digit i + digit i + 1 (digit i + 1 being 0 past a digit run).
+constexpr std::uint64_t iso_pairs(std::uint64_t word, int k) noexcept {
+  const std::uint64_t values = word & iso_digits[k] & 0x0f0f0f0f0f0f0f0fu;
+  return values * 10 + (values >> 8);
 }
 
 // Parses "YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+hh:mm|-hh:mm)"; fractions beyond milliseconds are truncated.
@@ -86,14 +92,10 @@ constexpr error_code parse_iso8601(std::string_view s, std::int64_t& ms_since_ep
     // The form the platform sends (2025-04-24T13:22:50.049Z, JavaScript's toISOString): checked and read eight
     // bytes at a time. Anything else takes the general path below; both give the same result.
     const std::uint64_t w0 = le_word(s, 0), w1 = le_word(s, 8), w2 = le_word(s, 16);
-    if (((w0 | w1 | w2) & 0x8080808080808080u) == 0 && (w0 & 0xff0000ff00000000u) == 0x2d00002d00000000u &&
-        (w1 & 0x0000ff0000ff0000u) == 0x00003a0000540000u && digits_ok(w0, 0x00ffff00ffffffffu) &&
-        digits_ok(w1, 0xffff00ffff00ffffu) && digits_ok(w2, 0x00ffffff00ffff00u) &&
-        (w2 & 0xff000000ff0000ffu) == 0x5a0000002e00003au) {
-      // Digits to values (the separators become 0), then each byte k holds 10 * digit k + digit k + 1: two-digit
-      // numbers start at bytes 0, 2, 5 (YYYY-MM-), 0, 3, 6 (DDTHH:MM) and 1, 4 (:SS.mmmZ). No byte carries (<= 99).
-      const std::uint64_t p0 = pairs(w0, 0x00ffff00ffffffffu), p1 = pairs(w1, 0xffff00ffff00ffffu),
-                          p2 = pairs(w2, 0x00ffffff00ffff00u);
+    if (iso_shape_ok(w0, 0) & iso_shape_ok(w1, 1) & iso_shape_ok(w2, 2)) {
+      // Each byte i of a pair word holds 10 * digit i + digit i + 1: two-digit numbers start at bytes 0, 2, 5
+      // (YYYY-MM-), 0, 3, 6 (DDTHH:MM) and 1, 4 (:SS.mmmZ). No byte carries (<= 99).
+      const std::uint64_t p0 = iso_pairs(w0, 0), p1 = iso_pairs(w1, 1), p2 = iso_pairs(w2, 2);
       const auto at = [](std::uint64_t p, int byte) { return static_cast<int>((p >> (8 * byte)) & 0xff); };
       year = at(p0, 0) * 100 + at(p0, 2);
       month = at(p0, 5);

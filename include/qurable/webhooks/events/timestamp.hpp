@@ -92,7 +92,7 @@ constexpr error_code parse_iso8601(std::string_view s, std::int64_t& ms_since_ep
     // The form the platform sends (2025-04-24T13:22:50.049Z, JavaScript's toISOString): checked and read eight
     // bytes at a time. Anything else takes the general path below; both give the same result.
     const std::uint64_t w0 = le_word(s, 0), w1 = le_word(s, 8), w2 = le_word(s, 16);
-    if (iso_shape_ok(w0, 0) & iso_shape_ok(w1, 1) & iso_shape_ok(w2, 2)) {
+    if (iso_shape_ok(w0, 0) && iso_shape_ok(w1, 1) && iso_shape_ok(w2, 2)) {
       // Each byte i of a pair word holds 10 * digit i + digit i + 1: two-digit numbers start at bytes 0, 2, 5
       // (YYYY-MM-), 0, 3, 6 (DDTHH:MM) and 1, 4 (:SS.mmmZ). No byte carries (<= 99).
       const std::uint64_t p0 = iso_pairs(w0, 0), p1 = iso_pairs(w1, 1), p2 = iso_pairs(w2, 2);

@@ -283,7 +283,7 @@ class prometheus_observer final : public observer {
   static constexpr std::size_t none_slot = 0;
   static constexpr std::size_t other_slot = 1;
   static constexpr std::size_t known_slot = 2;
-  static constexpr std::size_t first_dynamic_slot = known_slot + 3;
+  static constexpr std::size_t first_dynamic_slot = known_slot + known_events::size;
 
   struct type_slot {
     type_slot(std::string n, const detail::tick_buckets& handler_buckets)
@@ -321,9 +321,8 @@ class prometheus_observer final : public observer {
       types_[none_slot] = std::make_unique<type_slot>(std::string(none_label), handler_buckets);
       types_[other_slot] = std::make_unique<type_slot>(std::string(other_label), handler_buckets);
       std::size_t n = known_slot;
-      for (const event_type known :
-           {event_type::member_created, event_type::coupon_code_assigned, event_type::coupon_code_used}) {
-        types_[n++] = std::make_unique<type_slot>(std::string(to_string(known)), handler_buckets);
+      for (const std::string_view known : detail::type_names<known_events>::value) {
+        types_[n++] = std::make_unique<type_slot>(std::string(known), handler_buckets);
       }
       type_count_.store(n, std::memory_order_release);
     }

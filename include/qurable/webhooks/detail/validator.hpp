@@ -235,9 +235,9 @@ inline bool closes_before_end(std::string_view body) noexcept {
   return false;
 }
 
-// The length of the JSON number at the start of `token` (RFC 8259 grammar), or 0 when it is not one. Used for
-// numbers simdjson cannot represent as a double (1e400): valid JSON, so they do not reject an event where the SDK
-// does not need their value.
+// The length of the JSON number at the start of `token` (RFC 8259 grammar), or 0 when it is not one. Validates the
+// numbers of values the SDK does not model without reading their value, which also keeps numbers simdjson cannot
+// represent as a double (1e400) valid JSON there.
 inline std::size_t json_number_length(std::string_view token) noexcept {
   std::size_t i = 0;
   const auto digit = [&](std::size_t at) { return at < token.size() && token[at] >= '0' && token[at] <= '9'; };
@@ -390,7 +390,7 @@ class validator {
   }
 
   // The text of the value whose token is `token`, once it has been walked: up to the current position, or the
-  // number itself when walk() left a number beyond a double unread.
+  // number itself, which walk() leaves unread.
   std::string_view value_text(std::string_view token) noexcept {
     std::string_view text = span_to_here(token.data());
     if (text.empty()) text = token.substr(0, json_number_length(token));
@@ -416,8 +416,8 @@ class validator {
         // Only its grammar matters here, not its value: checked on the token and left unread (On-Demand steps over
         // it), which also keeps numbers beyond a double (1e400) valid.
         if (json_number_length(v.raw_json_token()) != 0) return error_code::none;
-        // Else simdjson decides, as before this shortcut: it also ends a number at ':', '[' or '{' (the structure
-        // error then follows), and names the error.
+        // Else simdjson decides and names the error (the two agree on what is a number: no token found so far passes
+        // get_double() and fails the grammar check, but simdjson stays the judge).
         double d = 0;
         const simdjson::error_code e = v.get_double().get(d);
         if (e == simdjson::SUCCESS) return error_code::none;

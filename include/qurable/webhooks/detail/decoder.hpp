@@ -446,8 +446,7 @@ class decoder : public validator {
     return error_code::none;
   }
 
-  // The position of an unescaped key in T's description, trying the member after the previous match first: a
-  // document in description order costs one comparison per key.
+  // Whether the key at `key` (as written, after its opening quote) is member i of T's description.
   template <class T>
   QURABLE_WEBHOOKS_INLINE static bool is_member(const char* key, std::size_t i) noexcept {
 #if defined(QURABLE_WEBHOOKS_WORD_SCAN)
@@ -456,6 +455,8 @@ class decoder : public validator {
     return key_equals(key, field_words<T>[i], field_names<T>[i]);
   }
 
+  // The position of an unescaped key in T's description, trying the member after the previous match first: a
+  // document in description order costs one comparison per key.
   template <class T>
   QURABLE_WEBHOOKS_INLINE static int find_key(const char* key, std::size_t& next) noexcept {
     constexpr const auto& names = field_names<T>;

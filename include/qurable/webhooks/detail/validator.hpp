@@ -21,18 +21,7 @@
 #include "../error.hpp"
 #include "../events/json.hpp"
 #include "../events/timestamp.hpp"
-
-// Small steps called once per value: inlined into the loops that call them (GCC otherwise leaves many as calls, about
-// 10% of the pass); slow paths stay out of line.
-#if defined(__GNUC__) || defined(__clang__)
-#define QURABLE_WEBHOOKS_INLINE __attribute__((always_inline)) inline
-#define QURABLE_WEBHOOKS_NOINLINE __attribute__((noinline))
-#define QURABLE_WEBHOOKS_COLD __attribute__((noinline, cold))
-#else
-#define QURABLE_WEBHOOKS_COLD
-#define QURABLE_WEBHOOKS_INLINE inline
-#define QURABLE_WEBHOOKS_NOINLINE
-#endif
+#include "inline.hpp"
 
 namespace qurable::webhooks::detail {
 

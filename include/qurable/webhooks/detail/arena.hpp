@@ -18,17 +18,21 @@ class arena {
   void clear() noexcept {
     block_ = 0;
     used_ = 0;
-    scratch_.clear();
+    scratch_size_ = 0;
   }
 
-  // The scratch stack: items of an array being read, pushed once each item is complete.
-  std::size_t scratch_mark() const noexcept { return scratch_.size(); }
-  void scratch_reset(std::size_t mark) noexcept { scratch_.resize(mark); }
+  // The scratch stack: items of an array being read, pushed once each item is complete. A plain buffer, not a
+  // std::vector: a push is a bounds check and a copy, with no call (vector::insert was one per item).
+  std::size_t scratch_mark() const noexcept { return scratch_size_; }
+  void scratch_reset(std::size_t mark) noexcept { scratch_size_ = mark; }
+  // False when out of memory.
   template <class T>
-  void scratch_push(const T& item) {
+  bool scratch_push(const T& item) noexcept {
     static_assert(std::is_trivially_copyable_v<T>, "decoded list items are views: trivially copyable");
-    const auto* bytes = reinterpret_cast<const unsigned char*>(&item);
-    scratch_.insert(scratch_.end(), bytes, bytes + sizeof(T));
+    if (scratch_capacity_ - scratch_size_ < sizeof(T) && !grow_scratch(sizeof(T))) return false;
+    std::memcpy(scratch_.get() + scratch_size_, &item, sizeof(T));
+    scratch_size_ += sizeof(T);
+    return true;
   }
 
   // Moves the items pushed since `mark` into stable storage; nullptr when out of memory (or no items).
@@ -38,9 +42,9 @@ class arena {
     T* out = nullptr;
     if (count != 0) {
       out = static_cast<T*>(allocate(bytes, alignof(T)));
-      if (out != nullptr) std::memcpy(static_cast<void*>(out), scratch_.data() + mark, bytes);
+      if (out != nullptr) std::memcpy(static_cast<void*>(out), scratch_.get() + mark, bytes);
     }
-    scratch_.resize(mark);
+    scratch_size_ = mark;
     return out;
   }
 
@@ -49,6 +53,18 @@ class arena {
     std::unique_ptr<unsigned char[]> data;
     std::size_t size = 0;
   };
+
+  bool grow_scratch(std::size_t more) noexcept {
+    const std::size_t needed = scratch_size_ + more;
+    const std::size_t doubled = 2 * scratch_capacity_;
+    const std::size_t size = needed > doubled ? (needed < 1024 ? 1024 : needed) : doubled;
+    std::unique_ptr<unsigned char[]> grown(new (std::nothrow) unsigned char[size]);
+    if (!grown) return false;
+    if (scratch_size_ != 0) std::memcpy(grown.get(), scratch_.get(), scratch_size_);
+    scratch_ = std::move(grown);
+    scratch_capacity_ = size;
+    return true;
+  }
 
   void* allocate(std::size_t bytes, std::size_t align) {
     while (block_ < blocks_.size()) {
@@ -76,7 +92,9 @@ class arena {
   std::vector<block> blocks_;
   std::size_t block_ = 0;  // the block being filled
   std::size_t used_ = 0;   // bytes used in it
-  std::vector<unsigned char> scratch_;
+  std::unique_ptr<unsigned char[]> scratch_;
+  std::size_t scratch_size_ = 0;
+  std::size_t scratch_capacity_ = 0;
 };
 
 }  // namespace qurable::webhooks::detail

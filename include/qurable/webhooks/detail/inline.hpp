@@ -11,3 +11,15 @@
 #define QURABLE_WEBHOOKS_NOINLINE
 #define QURABLE_WEBHOOKS_COLD
 #endif
+
+// Where the decoder cuts its per-member code (decoder.hpp): the member-index dispatch of a struct, and the decoding of
+// one member by its C++ type and rules. GCC is fastest with the dispatch left to its own choice (it inlines it) and
+// each member decoded inline; clang, which does not inline the dispatch, is fastest with the dispatch inline and one
+// shared out-of-line function per (type, rules), so that a struct's loop stays small (docs/performance.md).
+#if defined(__clang__)
+#define QURABLE_WEBHOOKS_DECODE_INDEX_INLINE QURABLE_WEBHOOKS_INLINE
+#define QURABLE_WEBHOOKS_DECODE_MEMBER_INLINE QURABLE_WEBHOOKS_NOINLINE
+#else
+#define QURABLE_WEBHOOKS_DECODE_INDEX_INLINE inline
+#define QURABLE_WEBHOOKS_DECODE_MEMBER_INLINE QURABLE_WEBHOOKS_INLINE
+#endif

@@ -51,6 +51,10 @@ TEST_CASE("timestamps in the platform's form and other valid ISO-8601 forms", "[
       {"2000-03-01T00:00:00Z", 951868800000},
       {"1900-03-01T12:00:00Z", -2203848000000},
       {"0001-01-01T00:00:00Z", -62135596800000},
+      // Year 0 (a leap year, divisible by 400): its January and February count from the year before it.
+      {"0000-01-01T00:00:00Z", -62167219200000},
+      {"0000-02-29T00:00:00.000Z", -62162121600000},
+      {"0000-03-01T00:00:00Z", -62162035200000},
       {"9999-12-31T23:59:59.999Z", 253402300799999},
       // Offsets: all the same instant as 2025-04-24T13:22:50.049Z.
       {"2025-04-24T15:22:50.049+02:00", 1745500970049},

@@ -227,7 +227,7 @@ inline bool closes_before_end(std::string_view body) noexcept {
 // The length of the JSON number at the start of `token` (RFC 8259 grammar), or 0 when it is not one. Validates the
 // numbers of values the SDK does not model without reading their value, which also keeps numbers simdjson cannot
 // represent as a double (1e400) valid JSON there.
-inline std::size_t json_number_length(std::string_view token) noexcept {
+QURABLE_WEBHOOKS_INLINE std::size_t json_number_length(std::string_view token) noexcept {
   std::size_t i = 0;
   const auto digit = [&](std::size_t at) { return at < token.size() && token[at] >= '0' && token[at] <= '9'; };
   if (i < token.size() && token[i] == '-') ++i;

@@ -30,23 +30,23 @@ constexpr bool read_digits(std::string_view s, std::size_t pos, std::size_t coun
   return true;
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (the well-known civil-from-days inverse).
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+// Days since 1970-01-01 of a proleptic Gregorian date in years 0..9999 (four digits): the well-known
+// days-from-civil, counted from March (so a leap day ends its year) and from 400 years earlier, so that every
+// quantity is non-negative and each division is by a constant on an unsigned number (a multiplication).
+constexpr std::int64_t days_from_civil(unsigned year, unsigned month, unsigned day) noexcept {
+  const unsigned y = year + 400 - (month <= 2 ? 1 : 0);
+  const unsigned from_march = month > 2 ? month - 3 : month + 9;
+  const unsigned day_of_year = (153 * from_march + 2) / 5 + day - 1;
+  const unsigned centuries = y / 100;
+  const std::int64_t days = std::int64_t{365} * y + y / 4 - centuries + centuries / 4 + day_of_year;
+  return days - 719468 - 146097;  // 146097: the days of the 400 years added above
 }
 
-constexpr bool is_leap(int y) noexcept { return (y & 3) == 0 && (y % 100 != 0 || y % 400 == 0); }
+constexpr bool is_leap(unsigned y) noexcept { return (y & 3) == 0 && (y % 100 != 0 || y % 400 == 0); }
 
-// m in 1..12. 31 for odd months up to July and even ones from August; no table (a constexpr function's local array
-// is rebuilt on the stack at every call).
-constexpr int days_in_month(int y, int m) noexcept {
-  if (m == 2) return is_leap(y) ? 29 : 28;
-  return 30 + ((m ^ (m >> 3)) & 1);
+// m in 1..12: 28 plus two bits per month of 0x3bbeecc (3 for 31 days, 2 for 30, 0 for February), plus a leap day.
+constexpr unsigned days_in_month(unsigned y, unsigned m) noexcept {
+  return 28 + ((0x3bbeeccu >> (2 * m)) & 3) + (m == 2 && is_leap(y) ? 1 : 0);
 }
 
 // Eight bytes of `s` from `at` as a little-endian word: one load at run time on a little-endian machine, bytes
@@ -91,38 +91,22 @@ constexpr std::uint64_t iso_pairs(std::uint64_t word, int k) noexcept {
 QURABLE_WEBHOOKS_INLINE constexpr error_code to_epoch_ms(int year, int month, int day, int hour, int minute, int second,
                                                          int millis, int offset_minutes,
                                                          std::int64_t& ms_since_epoch) noexcept {
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
+  const auto y = static_cast<unsigned>(year), m = static_cast<unsigned>(month), d = static_cast<unsigned>(day);
+  // Unsigned: m - 1 > 11 is m < 1 or m > 12 in one compare, d - 1 >= n is d < 1 or d > n.
+  if (m - 1 > 11 || d - 1 >= days_in_month(y, m) || hour > 23 || minute > 59 ||
       second > 60) {  // 60: a leap second, folded into the next minute like std::chrono does
     return error_code::invalid_timestamp;
   }
-  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const std::int64_t days = days_from_civil(y, m, d);
   const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
   ms_since_epoch = seconds * 1000 + millis;
   return error_code::none;
 }
 
-// Parses "YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+hh:mm|-hh:mm)"; fractions beyond milliseconds are truncated.
-constexpr error_code parse_iso8601(std::string_view s, std::int64_t& ms_since_epoch) noexcept {
+// parse_iso8601 for every form but the platform's own: out of line, so that the common path saves no registers.
+QURABLE_WEBHOOKS_NOINLINE constexpr error_code parse_iso8601_general(std::string_view s,
+                                                                     std::int64_t& ms_since_epoch) noexcept {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (s.size() == 24) {
-    // The form the platform sends (2025-04-24T13:22:50.049Z, JavaScript's toISOString): checked and read eight
-    // bytes at a time. Anything else takes the general path below; both give the same result.
-    const std::uint64_t w0 = le_word(s, 0), w1 = le_word(s, 8), w2 = le_word(s, 16);
-    if (iso_shape_ok(w0, 0) && iso_shape_ok(w1, 1) && iso_shape_ok(w2, 2)) {
-      // Each byte i of a pair word holds 10 * digit i + digit i + 1: two-digit numbers start at bytes 0, 2, 5
-      // (YYYY-MM-), 0, 3, 6 (DDTHH:MM) and 1, 4 (:SS.mmmZ). No byte carries (<= 99).
-      const std::uint64_t p0 = iso_pairs(w0, 0), p1 = iso_pairs(w1, 1), p2 = iso_pairs(w2, 2);
-      const auto at = [](std::uint64_t p, int byte) { return static_cast<int>((p >> (8 * byte)) & 0xff); };
-      year = at(p0, 0) * 100 + at(p0, 2);
-      month = at(p0, 5);
-      day = at(p1, 0);
-      hour = at(p1, 3);
-      minute = at(p1, 6);
-      second = at(p2, 1);
-      const int millis = at(p2, 4) * 10 + (at(w2, 6) - '0');  // the third digit alone: byte 7 is 'Z'
-      return to_epoch_ms(year, month, day, hour, minute, second, millis, 0, ms_since_epoch);
-    }
-  }
   if (!read_digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !read_digits(s, 5, 2, month) || s[7] != '-' ||
       !read_digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't') || !read_digits(s, 11, 2, hour) || s[13] != ':' ||
       !read_digits(s, 14, 2, minute) || s[16] != ':' || !read_digits(s, 17, 2, second)) {
@@ -157,6 +141,25 @@ constexpr error_code parse_iso8601(std::string_view s, std::int64_t& ms_since_ep
   }
   if (pos != s.size()) return error_code::invalid_timestamp;
   return to_epoch_ms(year, month, day, hour, minute, second, millis, offset_minutes, ms_since_epoch);
+}
+
+// Parses "YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+hh:mm|-hh:mm)"; fractions beyond milliseconds are truncated.
+constexpr error_code parse_iso8601(std::string_view s, std::int64_t& ms_since_epoch) noexcept {
+  if (s.size() == 24) {
+    // The form the platform sends (2025-04-24T13:22:50.049Z, JavaScript's toISOString): checked and read eight
+    // bytes at a time. Anything else takes parse_iso8601_general; both give the same result.
+    const std::uint64_t w0 = le_word(s, 0), w1 = le_word(s, 8), w2 = le_word(s, 16);
+    if (iso_shape_ok(w0, 0) && iso_shape_ok(w1, 1) && iso_shape_ok(w2, 2)) {
+      // Each byte i of a pair word holds 10 * digit i + digit i + 1: two-digit numbers start at bytes 0, 2, 5
+      // (YYYY-MM-), 0, 3, 6 (DDTHH:MM) and 1, 4 (:SS.mmmZ). No byte carries (<= 99).
+      const std::uint64_t p0 = iso_pairs(w0, 0), p1 = iso_pairs(w1, 1), p2 = iso_pairs(w2, 2);
+      const auto at = [](std::uint64_t p, int byte) { return static_cast<int>((p >> (8 * byte)) & 0xff); };
+      const int millis = at(p2, 4) * 10 + (at(w2, 6) - '0');  // the third digit alone: byte 7 is 'Z'
+      return to_epoch_ms(at(p0, 0) * 100 + at(p0, 2), at(p0, 5), at(p1, 0), at(p1, 3), at(p1, 6), at(p2, 1), millis, 0,
+                         ms_since_epoch);
+    }
+  }
+  return parse_iso8601_general(s, ms_since_epoch);
 }
 
 }  // namespace detail

@@ -213,3 +213,27 @@ TEST_CASE("drift records allocate nothing once warm", "[alloc][drift]") {
   CHECK(during == 0);
   CHECK(drift == 200);  // two records in each of the 100 member bodies
 }
+
+TEST_CASE("a list that cannot get memory rejects the event, and the parser recovers", "[alloc]") {
+  const std::string member = qtest::read_fixture(qtest::member_created_file);
+  // A larger body with no list warms simdjson's buffers and the parser's copy buffer but not the arena, so the next
+  // allocation is the arena's scratch stack growing for the first item of `tiers`.
+  std::string no_list = R"({"event": {"eventType": "not-modelled-here"}})";
+  no_list.append(member.size(), ' ');
+  qw::parser parser;
+  REQUIRE(parser.parse(no_list));
+  qtest::alloc_counter::fail_next = true;
+  const qw::parse_result failed = parser.parse(member);
+  const bool failure_used = !qtest::alloc_counter::fail_next.exchange(false);
+  CHECK(failure_used);
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().code == qw::error_code::internal);
+  CHECK(failed.error().message == "out of memory");
+  CHECK(failed.error().path == "/event/executionResults/tiers");
+  // The same parser decodes the event once memory is there again.
+  const qw::parse_result again = parser.parse(member);
+  REQUIRE(again);
+  const auto* created = again->get_if<qw::member_created>();
+  REQUIRE(created != nullptr);
+  CHECK(created->execution_results.tiers.size() == 1);
+}

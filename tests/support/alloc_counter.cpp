@@ -8,6 +8,7 @@
 namespace qtest::alloc_counter {
 std::atomic<bool> counting{true};
 std::atomic<long> allocations{0};
+std::atomic<bool> fail_next{false};
 }  // namespace qtest::alloc_counter
 
 namespace {
@@ -16,6 +17,7 @@ void* allocate(std::size_t size, std::size_t alignment = 0) noexcept {
   if (qtest::alloc_counter::counting.load(std::memory_order_relaxed)) {
     qtest::alloc_counter::allocations.fetch_add(1, std::memory_order_relaxed);
   }
+  if (qtest::alloc_counter::fail_next.exchange(false, std::memory_order_relaxed)) return nullptr;
   if (size == 0) size = 1;
   if (alignment <= alignof(std::max_align_t)) return std::malloc(size);
   void* p = nullptr;

@@ -11,5 +11,8 @@ namespace qtest::alloc_counter {
 // Every allocation is counted while `counting` is set (the default).
 extern std::atomic<bool> counting;
 extern std::atomic<long> allocations;
+// When set, the next allocation fails (nullptr from a nothrow new, std::bad_alloc or abort from the others) and the
+// flag clears: for the tests of out-of-memory paths.
+extern std::atomic<bool> fail_next;
 
 }  // namespace qtest::alloc_counter

@@ -318,3 +318,49 @@ TEST_CASE("strings as timestamps may use escapes too", "[envelope][strings]") {
   CHECK(r->envelope().updated_at.raw() == "2025-04-24T13:23:50.586Z");
   CHECK(r->envelope().updated_at.value()->time_since_epoch().count() == 1745501030586);
 }
+
+TEST_CASE("a string value ends at its closing quote, whatever whitespace follows it", "[envelope][strings]") {
+  qw::parser parser;
+  SECTION("typed members, list items and a timestamp") {
+    std::string body = qtest::read_fixture(qtest::member_created_file);
+    body = qtest::replace_first(body, R"("status": "success",)", "\"status\": \"success\" \t\r\n ,");
+    body = qtest::replace_first(body, R"("test-user@email.com")", "\"test-user@email.com\"   ");
+    body = qtest::replace_first(body, R"("updatedAt": "2025-04-24T13:23:50.586Z",)",
+                                "\"updatedAt\": \"2025-04-24T13:23:50.586Z\"\n\n,");
+    const qw::parse_result r = parser.parse(body);
+    REQUIRE(r);
+    const qw::member_created& m = *r->get_if<qw::member_created>();
+    CHECK(m.envelope.status == "success");
+    CHECK(m.execution_results.profile.email.value_or("?") == "test-user@email.com");
+    CHECK(m.envelope.updated_at.raw() == "2025-04-24T13:23:50.586Z");
+    CHECK(m.envelope.updated_at.value()->time_since_epoch().count() == 1745501030586);
+  }
+  SECTION("raw JSON that is a string: its text is the string with its quotes") {
+    const std::string body = R"({"event": {"eventType": "tier-changed", "payload": "as text"  , )"
+                             R"("executionResults": "x\"y" })"
+                             "\n}";
+    const qw::parse_result r = parser.parse(body);
+    REQUIRE(r);
+    CHECK(r->envelope().payload.text() == R"("as text")");
+    CHECK(r->envelope().execution_results.text() == R"("x\"y")");
+  }
+  SECTION("a free-form member that is a string keeps it as its text") {
+    const std::string body = qtest::replace_first(qtest::read_fixture(qtest::coupon_code_used_file),
+                                                  "\"customAttributes\": null", "\"customAttributes\": \"plain\" ");
+    const qw::parse_result r = parser.parse(body);
+    REQUIRE(r);
+    const auto& attributes = r->get_if<qw::coupon_event>()->execution_results.coupon.custom_attributes;
+    CHECK(attributes.text() == R"("plain")");
+  }
+  SECTION("a string where a typed member expects an object: drift, with the string as its value") {
+    qtest::json_node tree = qtest::fixture_tree(qtest::member_created_file);
+    qtest::json_set(tree, "/event/executionResults/profile/govId", "\"plain\"");
+    const std::string body = qtest::json_dump(tree);
+    const qw::parse_result r = parser.parse(body);
+    REQUIRE(r);
+    CHECK_FALSE(r->get_if<qw::member_created>()->execution_results.profile.gov_id.has_value());
+    REQUIRE(r->drift().size() == 1);
+    CHECK(r->drift()[0].path == "/event/executionResults/profile/govId");
+    CHECK(r->drift()[0].value.text() == R"("plain")");
+  }
+}

@@ -20,7 +20,6 @@
 
 #include "../error.hpp"
 #include "../events/json.hpp"
-#include "../events/timestamp.hpp"
 #include "inline.hpp"
 
 namespace qurable::webhooks::detail {
@@ -314,46 +313,6 @@ class validator {
   // --- scalars ---------------------------------------------------------------------------------------------------
   QURABLE_WEBHOOKS_INLINE error_code read(od::value& v, std::string_view& out) {
     if (auto e = v.get_string().get(out)) return fail(e, "expected a string");
-    return error_code::none;
-  }
-
-  error_code read(od::value& v, std::int64_t& out) {
-    if (auto e = v.get_int64().get(out)) {
-      return fail(e == simdjson::NUMBER_ERROR ? simdjson::INCORRECT_TYPE : e, "expected an integer");
-    }
-    return error_code::none;
-  }
-
-  error_code read(od::value& v, double& out) {
-    if (auto e = v.get_double().get(out)) return fail(e, "expected a number");
-    return error_code::none;
-  }
-
-  error_code read(od::value& v, bool& out) {
-    if (auto e = v.get_bool().get(out)) return fail(e, "expected a boolean");
-    return error_code::none;
-  }
-
-  error_code read(od::value& v, timestamp& out) {
-    std::string_view s;
-    if (auto e = v.get_string().get(s)) return fail(e, "expected a timestamp string");
-    out = timestamp(s);
-    return error_code::none;
-  }
-
-  // An identifier the platform may send as a string or a number (not null): a number is kept as its digits.
-  error_code read_id(od::value& v, std::string_view& out) {
-    od::json_type t{};
-    if (auto e = v.type().get(t)) return fail(e);
-    if (t == od::json_type::number) {
-      std::string_view token = v.raw_json_token();
-      std::int64_t ignored = 0;
-      if (auto e = v.get_int64().get(ignored)) return fail(e, "expected a string or an integer");
-      while (!token.empty() && is_space(token.back())) token.remove_suffix(1);
-      out = token;
-      return error_code::none;
-    }
-    if (auto e = v.get_string().get(out)) return fail(e, "expected a string or an integer");
     return error_code::none;
   }
 

@@ -702,6 +702,27 @@ TEST_CASE("a modelled member that appears twice in one object is duplicate_key (
   CHECK(parser.parse(repeated));
 }
 
+TEST_CASE("an eventType written with an escape before the plain one is read too, not stepped over",
+          "[bad-input][keys]") {
+  // The plain member is the one found first (its value typed the event); the escaped one, met first when the members
+  // are read, is another value: read and compared, so a different or malformed value rejects the event.
+  qw::parser parser;
+  const std::string member = fixture();
+  const auto with_escaped = [&](std::string_view value) {
+    return qtest::replace_first(member, "\"loyaltyEventId\"",
+                                "\"event\\u0054ype\": " + std::string(value) + ", \"loyaltyEventId\"");
+  };
+  const rejection different = reject(parser, with_escaped(R"("coupon-code-used")"));
+  CHECK(different.code == qw::error_code::wrong_type);
+  CHECK(different.path == "/event/eventType");
+  const rejection malformed = reject(parser, with_escaped(R"("bad \u00zz escape")"));
+  CHECK(malformed.code == qw::error_code::invalid_json);
+  // The same value twice is still a duplicate member.
+  const rejection same = reject(parser, with_escaped(R"("member-created")"));
+  CHECK(same.code == qw::error_code::duplicate_key);
+  CHECK(same.path == "/event/eventType");
+}
+
 TEST_CASE("keys are compared after unescaping", "[bad-input][keys]") {
   qw::parser parser;
   const std::string used = fixture(qtest::coupon_code_used_file);

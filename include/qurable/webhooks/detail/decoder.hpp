@@ -341,9 +341,7 @@ class decoder : public validator {
       if (err = read_null(v, null); err != error_code::none) return err;
       if (null) {
         if constexpr (optional_traits<T>::is_optional) out.reset();
-        return error_code::none;
-      }
-      if constexpr (optional_traits<T>::is_optional) {
+      } else if constexpr (optional_traits<T>::is_optional) {
         err = decode_value<Rules>(v, out.emplace(), depth);
         if (drifted_) out.reset();  // another JSON type: absent
       } else {

@@ -561,7 +561,6 @@ class decoder : public validator {
         if (e == simdjson::NO_SUCH_FIELD) return fail(error_code::missing_event_type, "\"eventType\" is missing");
       }
       if (e) return fail(e);
-      type_token_ = type_value.raw_json_token().data();
       if (auto e2 = type_value.get_string().get(type_name)) {
         if (e2 == simdjson::INCORRECT_TYPE) {
           fail(error_code::missing_event_type, "\"eventType\" is not a string");
@@ -637,9 +636,8 @@ class decoder : public validator {
   error_code decode_envelope_field(od::value& v, E& event, event_envelope& env) {
     constexpr auto& description = std::get<I>(schema<event_envelope>::fields);
     if constexpr (description.name == type_member) {
-      // The value read above (the same bytes, already validated) is stepped over. Another one (a duplicate member
-      // written with an escape) is read, not skipped: On-Demand does not validate what it skips.
-      if (v.raw_json_token().data() == type_token_) return error_code::none;
+      // Read again, not skipped: On-Demand does not validate what it skips, and stepping over the value found above
+      // let a body whose eventType value is followed by a colon through (tests/fuzz/regressions).
       std::string_view again;
       if (auto err = read(v, again); err != error_code::none) return err;
       if (again != env.event_type) {
@@ -677,8 +675,7 @@ class decoder : public validator {
   arena& arena_;
   drift_log& drift_;
   bool strict_ = false;
-  bool drifted_ = false;              // the value just read was of another JSON type (read as absent)
-  const char* type_token_ = nullptr;  // where the value of eventType that decode_event read starts
+  bool drifted_ = false;  // the value just read was of another JSON type (read as absent)
   // Deeper than any described member. Not zeroed per parse (a rep stos): frames 1..d are always written before a
   // drift at depth d reads them.
   std::array<path_frame, 16> frames_;

@@ -400,16 +400,15 @@ class decoder : public validator {
       // when it has one (`"event\u0054ype"`).
       const char* raw_key = field.key().raw();
       int index = find_key<T>(raw_key, next);
-      std::string_view key;
       if (index < 0) {
-        bool escaped = false;
-        if (auto err = unescaped_key(field, key, escaped); err != error_code::none) return err;
-        if (escaped) index = find_name(names, key);
-      }
-      if (index < 0) {
-        od::value& value = field.value();
-        if (auto err = walk(value, depth + 1); err != error_code::none) return at(key);
-        continue;
+        member_key key;
+        if (auto err = read_key(field, key); err != error_code::none) return err;
+        if (key.escaped) index = find_name(names, key.unescaped);
+        if (index < 0) {
+          od::value& value = field.value();
+          if (auto err = walk(value, depth + 1); err != error_code::none) return at(key.text());
+          continue;
+        }
       }
       od::value& value = field.value();
       if ((seen & (std::uint64_t{1} << index)) != 0) {
@@ -517,15 +516,14 @@ class decoder : public validator {
       if (auto e = field_result.error()) return fail(e);
       od::field& field = field_result.value_unsafe();
       bool is_event = key_is(field.key(), event_member);
-      std::string_view key = event_member;
+      member_key key;
       if (!is_event) {
-        bool escaped = false;
-        if (auto err = unescaped_key(field, key, escaped); err != error_code::none) return err;
-        is_event = escaped && key == event_member;
+        if (auto err = read_key(field, key); err != error_code::none) return err;
+        is_event = key.escaped && key.unescaped == event_member;
       }
       od::value& value = field.value();
       if (!is_event) {
-        if (auto err = walk(value, 1); err != error_code::none) return at(key);
+        if (auto err = walk(value, 1); err != error_code::none) return at(key.text());
         continue;
       }
       if (have_event) {
@@ -581,9 +579,7 @@ class decoder : public validator {
     for (auto field_result : obj) {
       if (auto e = field_result.error()) return e;
       od::field& field = field_result.value_unsafe();
-      bool escaped = false;
-      key_text(field.key(), &escaped);
-      if (!escaped) continue;
+      if (!has_escape(field.key().raw())) continue;
       std::string_view key;
       if (auto e = field.unescaped_key().get(key)) return e;
       if (key == name) {

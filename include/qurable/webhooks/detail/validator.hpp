@@ -66,38 +66,49 @@ inline constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' |
 inline constexpr std::uint64_t byte_ones = 0x0101010101010101u;
 inline constexpr std::uint64_t byte_highs = 0x8080808080808080u;
 
-// The first '"' or '\\' at or after `p`, inside a string or key whose opening quote is before `p`: stage 1 has
-// checked that the closing quote exists.
-inline const char* string_end_or_escape(const char* p) noexcept {
+// Whether the string or key at `p` (just after its opening quote) has a backslash before its closing quote, which
+// stage 1 has checked exists. Only the order of the first quote and the first backslash matters, so the position of
+// neither is computed: the scan is the hot part of walking an unmodelled object's keys.
+inline bool has_escape(const char* p) noexcept {
 #if defined(QURABLE_WEBHOOKS_WORD_SCAN)
   for (;; p += 8) {
     std::uint64_t word = 0;
     std::memcpy(&word, p, sizeof word);
     const std::uint64_t quotes = word ^ (byte_ones * '"');
     const std::uint64_t escapes = word ^ (byte_ones * '\\');
-    // The lowest byte flagged is exact (a borrow only flags bytes above a real match): that is the one wanted.
-    const std::uint64_t hits = (((quotes - byte_ones) & ~quotes) | ((escapes - byte_ones) & ~escapes)) & byte_highs;
-    if (hits != 0) return p + (__builtin_ctzll(hits) >> 3);
+    // A byte flagged here is exact when it is the lowest flagged of its mask (a borrow only flags bytes above a real
+    // match), so the lowest of both is exact and tells which came first.
+    const std::uint64_t quote_hits = (quotes - byte_ones) & ~quotes & byte_highs;
+    const std::uint64_t escape_hits = (escapes - byte_ones) & ~escapes & byte_highs;
+    const std::uint64_t hits = quote_hits | escape_hits;
+    if (hits != 0) return (hits & (0 - hits) & escape_hits) != 0;
   }
 #else
   while (*p != '"' && *p != '\\') ++p;
-  return p;
+  return *p == '\\';
 #endif
 }
 
-// A key as written in the body (escapes kept), for error paths. Not field::unescaped_key(): after a structural
-// error simdjson abandons its iterator, and unescaping through it dereferences a null parser.
-// `has_escape`, when given, tells whether the key contains a backslash (found in the same scan).
-inline std::string_view key_text(od::raw_json_string key, bool* has_escape = nullptr) noexcept {
-  const char* begin = key.raw();
-  const char* end = string_end_or_escape(begin);
-  const bool escaped = *end == '\\';
-  while (*end != '"') {  // after an escape: stage 1 has checked that the key's closing quote exists
+// A key as written in the body (escapes kept), for error paths: `key` is just after its opening quote. Not
+// field::unescaped_key(): after a structural error simdjson abandons its iterator, and unescaping through it
+// dereferences a null parser.
+inline std::string_view key_text(const char* key) noexcept {
+  const char* end = key;
+  while (*end != '"') {  // stage 1 has checked that the key's closing quote exists
     end += *end == '\\' ? 2 : 1;
   }
-  if (has_escape != nullptr) *has_escape = escaped;
-  return std::string_view(begin, static_cast<std::size_t>(end - begin));
+  return std::string_view(key, static_cast<std::size_t>(end - key));
 }
+
+// The key of a member the decoder does not match as written: unescaped when it has escapes (which validates them),
+// else only its position, and its text is found when an error path names it.
+struct member_key {
+  const char* raw = nullptr;    // just after the opening quote, in the body
+  std::string_view unescaped;   // when `escaped`
+  bool escaped = false;
+
+  std::string_view text() const noexcept { return escaped ? unescaped : key_text(raw); }
+};
 
 // A member name and the closing quote after it, as little-endian 64-bit words with the mask of the bytes that count,
 // so that a key is compared with a few loads and no call.
@@ -498,22 +509,22 @@ class validator {
 
   // Validates a member the SDK does not model: its key's escapes, then its value; errors point at the member.
   QURABLE_WEBHOOKS_INLINE error_code walk_member(od::field& field, std::size_t depth) {
-    std::string_view key;
-    bool escaped = false;
-    if (auto err = unescaped_key(field, key, escaped); err != error_code::none) return err;
+    member_key key;
+    if (auto err = read_key(field, key); err != error_code::none) return err;
     od::value& value = field.value();
-    if (auto err = walk_inline(value, depth); err != error_code::none) return at(key);
+    if (auto err = walk_inline(value, depth); err != error_code::none) return at(key.text());
     return error_code::none;
   }
 
-  // The key of a member as JSON Pointers name it: unescaped when it contains a backslash (which validates its
-  // escapes: `"\u00"` or a lone surrogate is invalid JSON), else as written. Only keys no raw comparison matched
-  // get here, so the unescaping is a slow path. Consumes the field's key: field::key() must not be read afterwards
-  // (it crashed on `{"a\\"b": {"c": 1,}}`).
-  error_code unescaped_key(od::field& field, std::string_view& key, bool& escaped) {
-    key = key_text(field.key(), &escaped);
-    if (!escaped) return error_code::none;
-    if (auto e = field.unescaped_key().get(key)) return fail(e);
+  // The key of a member, before its value is read. A key with a backslash is unescaped (which validates its escapes:
+  // `"\u00"` or a lone surrogate is invalid JSON); only keys no raw comparison matched get here, so that is a slow
+  // path. field::key() is not read once the value has been: after an error that crashed (`{"a\\"b": {"c": 1,}}`).
+  QURABLE_WEBHOOKS_INLINE error_code read_key(od::field& field, member_key& key) {
+    key.raw = field.key().raw();
+    key.escaped = has_escape(key.raw);
+    if (key.escaped) {
+      if (auto e = field.unescaped_key().get(key.unescaped)) return fail(e);
+    }
     return error_code::none;
   }
 

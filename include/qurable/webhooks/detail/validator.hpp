@@ -39,6 +39,8 @@ struct error_state {
   }
 };
 
+inline constexpr std::string_view trailing_content_message = "unexpected content after the JSON document";
+
 inline error_code from_simdjson(simdjson::error_code e) noexcept {
   switch (e) {
     case simdjson::SUCCESS: return error_code::none;
@@ -48,6 +50,7 @@ inline error_code from_simdjson(simdjson::error_code e) noexcept {
     case simdjson::INCORRECT_TYPE:
     case simdjson::NUMBER_OUT_OF_RANGE: return error_code::wrong_type;
     case simdjson::MEMALLOC: return error_code::internal;
+    case simdjson::TRAILING_CONTENT: return error_code::trailing_content;  // simdjson 4 finds some that 3.0.1 does not
     default: return error_code::invalid_json;
   }
 }
@@ -103,8 +106,8 @@ inline std::string_view key_text(const char* key) noexcept {
 // The key of a member the decoder does not match as written: unescaped when it has escapes (which validates them),
 // else only its position, and its text is found when an error path names it.
 struct member_key {
-  const char* raw = nullptr;    // just after the opening quote, in the body
-  std::string_view unescaped;   // when `escaped`
+  const char* raw = nullptr;   // just after the opening quote, in the body
+  std::string_view unescaped;  // when `escaped`
   bool escaped = false;
 
   std::string_view text() const noexcept { return escaped ? unescaped : key_text(raw); }
@@ -303,6 +306,7 @@ class validator {
   QURABLE_WEBHOOKS_COLD error_code fail(simdjson::error_code e, std::string_view expected = {}) {
     const error_code code = from_simdjson(e);
     if (code == error_code::wrong_type && !expected.empty()) return fail(code, expected);
+    if (code == error_code::trailing_content) return fail(code, trailing_content_message);  // one text, any simdjson
     return fail(code, simdjson::error_message(e));
   }
 
@@ -474,7 +478,7 @@ class validator {
           if (length != 0) {
             for (std::size_t k = length; k < rest.size(); ++k) {
               if (!is_space(rest[k])) {
-                return fail(error_code::trailing_content, "unexpected content after the JSON document");
+                return fail(error_code::trailing_content, trailing_content_message);
               }
             }
             return error_code::none;
@@ -502,7 +506,7 @@ class validator {
   // An error opening the root value.
   error_code fail_root(simdjson::error_code e) {
     if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT && closes_before_end(body_)) {
-      return fail(error_code::trailing_content, "unexpected content after the JSON document");
+      return fail(error_code::trailing_content, trailing_content_message);
     }
     return fail(e);
   }
@@ -532,7 +536,7 @@ class validator {
   error_code expect_end() {
     const char* trailing = nullptr;
     if (!doc_.current_location().get(trailing)) {
-      return fail(error_code::trailing_content, "unexpected content after the JSON document");
+      return fail(error_code::trailing_content, trailing_content_message);
     }
     return error_code::none;
   }

@@ -13,13 +13,13 @@
 
 #include <array>
 #include <cstddef>
-#include <exception>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 
+#include "../detail/contain.hpp"
 #include "../events/coupon_events.hpp"
 #include "../events/event_envelope.hpp"
 #include "../events/known_events.hpp"
@@ -61,29 +61,28 @@ struct dispatch_result {
 
 namespace detail {
 
+// A handler that throws is a failure with what it said (containment is written once, in detail/contain.hpp).
 template <class Visitor, class Event>
-dispatch_result call_handler(Visitor& visitor, const Event& event) {
+dispatch_result call_handler(Visitor& visitor, const Event& event) noexcept {
   using returned = std::invoke_result_t<Visitor&, const Event&>;
   static_assert(std::is_void_v<returned> || std::is_convertible_v<returned, handler_result>,
                 "an event handler returns void or qurable::webhooks::handler_result");
-#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
-  try {
-#endif
-    if constexpr (std::is_void_v<returned>) {
-      std::invoke(visitor, event);
-      return {dispatch_status::handled, {}, {}};
-    } else {
-      handler_result result = std::invoke(visitor, event);
-      if (result.failed) return {dispatch_status::failed, std::move(result.message), {}};
-      return {dispatch_status::handled, {}, {}};
-    }
-#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
-  } catch (const std::exception& error) {
-    return {dispatch_status::failed, error.what(), {}};
-  } catch (...) {
-    return {dispatch_status::failed, "the handler threw a non-standard exception", {}};
-  }
-#endif
+  dispatch_result out{dispatch_status::handled, {}, {}};
+  const bool returned_normally = call_contained(
+      [&] {
+        if constexpr (std::is_void_v<returned>) {
+          std::invoke(visitor, event);
+        } else {
+          handler_result result = std::invoke(visitor, event);
+          if (result.failed) {
+            out.status = dispatch_status::failed;
+            out.message = std::move(result.message);
+          }
+        }
+      },
+      out.message);
+  if (!returned_normally) out.status = dispatch_status::failed;
+  return out;
 }
 
 template <class Visitor>

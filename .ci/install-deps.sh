@@ -9,7 +9,7 @@ packages=(
   libcpp-httplib-dev libboost-dev libcivetweb-dev    # examples: HTTP servers and client
   zlib1g-dev libbrotli-dev nginx                    # examples' abuse suite (gzip/brotli bombs), nginx in front
   libssl-dev                                        # optional: signature checking
-  redis-server libhiredis-dev                       # optional: Redis idempotency store and its tests
+  redis-server libhiredis-dev                       # optional: Redis store and streams, stream_receiver, their tests
   prometheus-cpp-dev prometheus                     # optional: Prometheus metrics; promtool checks the exposition
   clang libclang-rt-14-dev                          # quality gate: clang C++20 build, libFuzzer + sanitizer runtimes
   clang-format-14                                   # quality gate: format check

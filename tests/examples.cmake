@@ -78,6 +78,14 @@ if(TARGET queue_receiver)
   qurable_add_example_test(example_queue_receiver_tests SOURCES examples/test_queue_receiver.cpp EXES queue_receiver)
 endif()
 
+# The durable hand-off: 202 once Redis has the event, workers in the same or another process, a failed handler run
+# again, 503 + Retry-After while Redis does not answer. Against a real redis-server (tests/redis.cmake).
+if(TARGET stream_receiver AND COMMAND qurable_use_redis_server)
+  qurable_add_example_test(example_stream_receiver_tests SOURCES examples/test_stream_receiver.cpp
+    EXES stream_receiver TIMEOUT 120)
+  qurable_use_redis_server(example_stream_receiver_tests)
+endif()
+
 # qurable-send against a real example server, including a retry after a 5xx.
 if(TARGET qurable-send AND TARGET httplib_receiver)
   qurable_add_example_test(example_send_tests SOURCES examples/test_send.cpp EXES qurable-send httplib_receiver)
@@ -100,7 +108,11 @@ set(_qw_abuse_args_httplib_receiver "--threads 8")
 set(_qw_abuse_args_queue_receiver "--handler-delay-ms 0 --threads 8")
 set(_qw_abuse_args_civetweb_receiver "--threads 8")
 set(_qw_abuse_args_beast_receiver "")
-foreach(_example httplib_receiver queue_receiver civetweb_receiver beast_receiver)
+set(_qw_abuse_args_stream_receiver "--workers 1 --threads 8")
+foreach(_example httplib_receiver queue_receiver civetweb_receiver beast_receiver stream_receiver)
+  if(_example STREQUAL "stream_receiver" AND NOT COMMAND qurable_use_redis_server)
+    continue()  # it needs a redis-server to answer 2xx
+  endif()
   if(TARGET ${_example})
     string(TOUPPER "${_example}" _upper)
     qurable_add_example_test(example_${_example}_abuse_tests
@@ -111,6 +123,10 @@ foreach(_example httplib_receiver queue_receiver civetweb_receiver beast_receive
               QURABLE_EXAMPLE_ARGS="${_qw_abuse_args_${_example}}")
     target_link_libraries(example_${_example}_abuse_tests PRIVATE ZLIB::ZLIB PkgConfig::QW_BROTLIENC)
     set_property(TEST example_${_example}_abuse_tests APPEND PROPERTY LABELS abuse)
+    if(_example STREQUAL "stream_receiver")
+      qurable_use_redis_server(example_${_example}_abuse_tests)
+      target_compile_definitions(example_${_example}_abuse_tests PRIVATE QURABLE_EXAMPLE_NEEDS_REDIS=1)
+    endif()
   endif()
 endforeach()
 

@@ -15,14 +15,22 @@ endif()
 find_package(Threads REQUIRED)
 set(_qw_redis_pid_dir "${CMAKE_CURRENT_BINARY_DIR}/redis_store_tests.servers")
 
-# A test program that starts its own redis-server; every one records its servers' pids in the same directory, which
-# the cleanup fixture sweeps.
-function(qurable_add_redis_test name timeout)
-  qurable_add_test(${name} SOURCES ${ARGN} LIBS qurable::webhooks_redis Threads::Threads)
+# Lets an existing test program start its own redis-server (tests/support/redis_server.hpp); every one records its
+# servers' pids in the same directory, which the cleanup fixture sweeps.
+function(qurable_use_redis_server name)
+  target_link_libraries(${name} PRIVATE qurable::webhooks_redis)
   target_compile_definitions(${name} PRIVATE
     QURABLE_REDIS_SERVER="${QURABLE_REDIS_SERVER_EXECUTABLE}"
     QURABLE_REDIS_PID_DIR="${_qw_redis_pid_dir}")
-  set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED qurable_redis_server TIMEOUT ${timeout} LABELS redis)
+  set_property(TEST ${name} APPEND PROPERTY FIXTURES_REQUIRED qurable_redis_server)
+  set_property(TEST ${name} APPEND PROPERTY LABELS redis)
+endfunction()
+
+# A test program of its own that uses a redis-server.
+function(qurable_add_redis_test name timeout)
+  qurable_add_test(${name} SOURCES ${ARGN} LIBS Threads::Threads)
+  qurable_use_redis_server(${name})
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${timeout})
 endfunction()
 
 qurable_add_redis_test(redis_store_tests 120 test_redis_store.cpp)

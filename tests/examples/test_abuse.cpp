@@ -17,6 +17,9 @@
 #include "catch.hpp"
 #include "examples/abuse_support.hpp"
 #include "examples/e2e_support.hpp"
+#if defined(QURABLE_EXAMPLE_NEEDS_REDIS)
+#include "support/redis_server.hpp"
+#endif
 
 namespace {
 
@@ -31,6 +34,9 @@ std::vector<std::string> server_args() {
   std::vector<std::string> args{"--request-timeout-s", "1", "--idle-timeout-s", "1"};
   std::istringstream extra(QURABLE_EXAMPLE_ARGS);
   for (std::string a; extra >> a;) args.push_back(a);
+#if defined(QURABLE_EXAMPLE_NEEDS_REDIS)  // the durable receiver answers 2xx only once Redis has the event
+  args.insert(args.end(), {"--redis-socket", qtest::shared_redis_server().socket()});
+#endif
   return args;
 }
 

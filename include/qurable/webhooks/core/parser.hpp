@@ -179,7 +179,7 @@ class parser {
     }
     detail::od::document doc;
     if (auto e = json_.iterate(simdjson::padded_string_view(input, size, size + simdjson::SIMDJSON_PADDING)).get(doc)) {
-      return reject(result, detail::from_simdjson(e), simdjson::error_message(e));
+      return reject(result, detail::from_simdjson(e), detail::error_text(e));
     }
     detail::decoder decoder(doc, std::string_view(input, size), arena_, error_, drift_, options_.max_depth,
                             options_.strict);

@@ -543,8 +543,7 @@ class decoder : public validator {
     od::object obj;
     if (auto e = v.get_object().get(obj)) {
       return fail(e == simdjson::INCORRECT_TYPE ? error_code::missing_event : from_simdjson(e),
-                  e == simdjson::INCORRECT_TYPE ? std::string_view("\"event\" is not an object")
-                                                : std::string_view(simdjson::error_message(e)));
+                  e == simdjson::INCORRECT_TYPE ? std::string_view("\"event\" is not an object") : error_text(e));
     }
     // The type decides how the members are read, and it may come after them: look it up first (it is the first or
     // second member in practice), then rewind this object, not the document, and read it all.

@@ -41,6 +41,12 @@ struct error_state {
 
 inline constexpr std::string_view trailing_content_message = "unexpected content after the JSON document";
 
+// The text of a simdjson error as the SDK reports it: simdjson's own, except for trailing content, which has one text
+// whichever simdjson version (and whichever check) found it.
+inline std::string_view error_text(simdjson::error_code e) noexcept {
+  return e == simdjson::TRAILING_CONTENT ? trailing_content_message : std::string_view(simdjson::error_message(e));
+}
+
 inline error_code from_simdjson(simdjson::error_code e) noexcept {
   switch (e) {
     case simdjson::SUCCESS: return error_code::none;
@@ -306,8 +312,7 @@ class validator {
   QURABLE_WEBHOOKS_COLD error_code fail(simdjson::error_code e, std::string_view expected = {}) {
     const error_code code = from_simdjson(e);
     if (code == error_code::wrong_type && !expected.empty()) return fail(code, expected);
-    if (code == error_code::trailing_content) return fail(code, trailing_content_message);  // one text, any simdjson
-    return fail(code, simdjson::error_message(e));
+    return fail(code, error_text(e));
   }
 
   // Prefixes the error path with one object member while unwinding.

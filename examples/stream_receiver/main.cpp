@@ -11,7 +11,8 @@
 //
 // What the 202 means: Redis confirmed the append (its persistence setting decides whether that survives a crash of
 // Redis' machine: docs/durable-delivery.md). When Redis cannot take the event, the answer is 503 + Retry-After and the
-// platform retries. Workers dedupe by loyaltyEventKey, so a delivery appended twice is handled once.
+// platform retries. Workers dedupe by "<eventType>:<loyaltyEventKey>" (for 24 h, redis_worker_options::committed_ttl),
+// so a delivery appended twice is handled once.
 
 #include <atomic>
 #include <cerrno>
@@ -63,6 +64,9 @@ using qurable_examples::split_secrets;
 // ---------------------------------------------------------------------------------------------------------------------
 // Configuration.
 
+// Redis' password, from the environment as the signing secret is: a command line is readable by every local user.
+constexpr const char* redis_password_env = "QURABLE_REDIS_PASSWORD";
+
 struct options {
   std::string host = "127.0.0.1";
   int port = 8080;
@@ -82,7 +86,7 @@ void usage(std::FILE* to) {
   std::fprintf(
       to,
       "usage: stream_receiver [--host HOST] [--port PORT] [--path PATH] [--workers N] [--no-http]\n"
-      "                       [--redis-host H] [--redis-port P] [--redis-socket PATH] [--redis-password P]\n"
+      "                       [--redis-host H] [--redis-port P] [--redis-socket PATH]\n"
       "                       [--stream KEY] [--group NAME] [--dead KEY] [--key-prefix PREFIX]\n"
       "                       [--visibility-timeout-ms MS] [--max-attempts N] [--retry-after-s S]\n"
       "                       [--max-body-bytes N] [--threads N] [--request-timeout-s S] [--idle-timeout-s S]\n"
@@ -95,7 +99,6 @@ void usage(std::FILE* to) {
       "  --no-http                run the workers only: no HTTP server, no secret needed\n"
       "  --redis-host H, --redis-port P   Redis over TCP (default 127.0.0.1 6379)\n"
       "  --redis-socket PATH      Redis over its unix socket instead\n"
-      "  --redis-password P       AUTH on every connection\n"
       "  --stream KEY, --group NAME, --dead KEY, --key-prefix PREFIX\n"
       "                           the work stream, its consumer group, the dead-letter stream and the prefix of the\n"
       "                           idempotency records (defaults: qurable:webhooks-stream, qurable-webhooks,\n"
@@ -104,7 +107,8 @@ void usage(std::FILE* to) {
       "                           again; also the longest a handler may take (default 30000)\n"
       "  --max-attempts N         handler runs before an entry goes to the dead-letter stream (default 5)\n"
       "  --retry-after-s S        Retry-After sent with every 503 (default 30)\n"
-      "  --max-body-bytes N       largest body accepted, in bytes (default 1048576); larger is answered 413\n"
+      "  --max-body-bytes N       largest body accepted, in bytes (default 1048576); larger is answered 413.\n"
+      "                           Workers apply it too: give receivers and workers the same value\n"
       "%s"
       "  --fail-once KEY          demo knob: the handler fails the first time it runs for the event with this\n"
       "                           loyaltyEventKey; a worker runs it again after the visibility timeout\n"
@@ -112,11 +116,12 @@ void usage(std::FILE* to) {
       "environment:\n"
       "  %s  the endpoint's signing secret, whsec_<base64>; while rotating, the new and\n"
       "                          the old one separated by a space (not needed with --no-http)\n"
+      "  %s  Redis' password, when it requires one (AUTH on every connection)\n"
       "\n"
       "Prints \"listening on http://HOST:PORT/PATH\" (or \"workers running\" with --no-http) once ready, then one\n"
       "line per request, handled event and dead letter. On SIGINT or SIGTERM it stops taking requests, lets each\n"
       "worker finish the batch in hand, and exits; what is not acknowledged stays in the stream for the next worker.\n",
-      limits_usage, secret_env);
+      limits_usage, secret_env, redis_password_env);
 }
 
 std::optional<int> parse_arguments(int argc, char** argv, options& o) {
@@ -146,8 +151,6 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
                redis.port <= 65535) {
     } else if (arg == "--redis-socket" && value(v) && !v.empty()) {
       redis.unix_socket = std::string(v);
-    } else if (arg == "--redis-password" && value(v)) {
-      redis.password = std::string(v);
     } else if (arg == "--stream" && value(v) && !v.empty()) {
       o.stream.stream = std::string(v);
     } else if (arg == "--group" && value(v) && !v.empty()) {
@@ -170,6 +173,7 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
       return 2;
     }
   }
+  if (const char* password = std::getenv(redis_password_env)) o.stream.connection.password = password;
   if (!o.http && o.workers == 0) {
     std::fprintf(stderr, "stream_receiver: --no-http with --workers 0 would do nothing\n");
     return 2;
@@ -207,7 +211,12 @@ class worker_threads {
     for (std::size_t i = 0; i < count; ++i) {
       workers_.push_back(std::make_unique<worker>(loyalty_handlers{&outage, nullptr}, o.stream, wo));
     }
-    for (const std::unique_ptr<worker>& w : workers_) threads_.emplace_back([run = w.get()] { run->run(); });
+    try {
+      for (const std::unique_ptr<worker>& w : workers_) threads_.emplace_back([run = w.get()] { run->run(); });
+    } catch (...) {  // a thread that could not start: stop and join those that did, then say so
+      stop();
+      throw;
+    }
   }
 
   worker_threads(const worker_threads&) = delete;
@@ -290,6 +299,7 @@ int main(int argc, char** argv) {
   hardened_server server(o.limits);
   std::thread listener;
   std::atomic<bool> listening{o.http};
+  std::atomic<bool> listen_failed{false};
   if (o.http) {
     mount(server, o.path, *webhooks);
     const int port = bind_port(server, o.host, o.port);
@@ -297,10 +307,14 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "stream_receiver: cannot listen on %s:%d\n", o.host.c_str(), o.port);
       return 1;
     }
-    listener = std::thread([&server, &listening] {
-      server.listen_after_bind();
+    listener = std::thread([&server, &listening, &listen_failed] {
+      listen_failed = !server.listen_after_bind();
       listening = false;
     });
+    // "listening" is printed once the server runs: a stop before that would not reach it.
+    for (int i = 0; i < 500 && listening && !server.is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     log_line("listening on http://", o.host, ":", port, o.path, " (Standard Webhooks signatures; Redis Stream ",
              o.stream.stream, " at ", redis_address(o.stream.connection), "; ", o.workers, " worker(s))");
   } else {
@@ -321,6 +335,10 @@ int main(int argc, char** argv) {
     listener.join();
   }
   workers.stop();
+  if (listen_failed && signal < 0) {  // the HTTP server died: exit non-zero, so that a supervisor restarts it
+    std::fprintf(stderr, "stream_receiver: the HTTP server stopped unexpectedly\n");
+    return 1;
+  }
   log_line("stopped", signal > 0 ? " on signal " + std::to_string(signal) : std::string());
   return 0;
 }

@@ -55,6 +55,7 @@ namespace qw = qurable::webhooks;
 namespace {
 
 // From examples/common/example_support.hpp.
+using qurable_examples::block_stop_signals;
 using qurable_examples::check_framing;
 using qurable_examples::framing_headers;
 using qurable_examples::framing_refusal;
@@ -64,6 +65,7 @@ using qurable_examples::parse_number;
 using qurable_examples::secret_env;
 using qurable_examples::simulated_outage;
 using qurable_examples::split_secrets;
+using qurable_examples::wait_for_stop;
 
 using loyalty_receiver = qw::receiver<loyalty_handlers>;
 
@@ -361,23 +363,12 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
   return std::nullopt;
 }
 
-// SIGINT and SIGTERM are blocked in every thread (civetweb's threads inherit the mask of the thread that starts
-// them) and waited for by the main thread, so that stopping the server never happens inside a signal handler.
-sigset_t stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   options o;
   if (const std::optional<int> stop = parse_arguments(argc, argv, o)) return *stop;
-  const sigset_t signals = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts
+  const sigset_t signals = block_stop_signals();  // before any thread starts: civetweb's inherit the mask
 
   const char* secret_text = std::getenv(secret_env);
   const std::vector<std::string> secrets = split_secrets(secret_text != nullptr ? secret_text : "");
@@ -452,11 +443,7 @@ int main(int argc, char** argv) {
   log_line("listening on http://", ipv6 ? "[" + o.host + "]" : o.host, ":", port, o.path,
            " (Standard Webhooks signatures, ", secrets.size(), " secret(s), ", o.threads, " thread(s))");
 
-  int signal = -1;
-  while (signal < 0) {
-    signal = sigwaitinfo(&signals, nullptr);
-    if (signal < 0 && errno != EINTR) break;
-  }
+  const int signal = wait_for_stop(signals, [] { return true; });
   mg_stop(server);  // waits for the requests being handled; unanswered deliveries are retried by the platform
   mg_exit_library();
   log_line("stopped", signal > 0 ? " on signal " + std::to_string(signal) : std::string());

@@ -1,8 +1,10 @@
 #pragma once
 // What the HTTP examples share and what is not about any HTTP stack: the log lines they print (the end-to-end tests
-// read them), the demo handlers, the --fail-once knob, and two small argument helpers. When you copy an example, copy
-// this folder with it, then replace loyalty_handlers with your own work.
+// read them), the demo handlers, the --fail-once knob, waiting for SIGINT / SIGTERM, and two small argument helpers.
+// When you copy an example, copy this folder with it, then replace loyalty_handlers with your own work.
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,6 +14,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -203,6 +206,38 @@ struct loyalty_handlers {
     return qw::handler_result::success();
   }
 };
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Stopping. SIGINT and SIGTERM are blocked in every thread and waited for by the main thread, so that stopping a
+// server never happens inside a signal handler. Threads inherit the mask of the thread that starts them: call
+// block_stop_signals() first thing in main(), before any library starts one.
+
+inline sigset_t stop_signal_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+inline sigset_t block_stop_signals() {
+  const sigset_t set = stop_signal_set();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// Waits for SIGINT or SIGTERM while running() holds, looking again every 200 ms. Returns the signal, or -1 when
+// running() turned false (the server stopped by itself) or the wait failed.
+template <class Running>
+int wait_for_stop(const sigset_t& signals, Running running) {
+  const timespec tick{0, 200'000'000};
+  int signal = -1;
+  while (running() && signal < 0) {
+    signal = sigtimedwait(&signals, nullptr, &tick);
+    if (signal < 0 && errno != EAGAIN && errno != EINTR) break;
+  }
+  return signal;
+}
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Arguments.

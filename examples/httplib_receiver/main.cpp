@@ -52,6 +52,7 @@ namespace {
 
 // From examples/common/example_support.hpp.
 using qurable_examples::bind_port;
+using qurable_examples::block_stop_signals;
 using qurable_examples::hardened_server;
 using qurable_examples::http_limits;
 using qurable_examples::is_limit_flag;
@@ -66,6 +67,8 @@ using qurable_examples::secret_env;
 using qurable_examples::set_limit;
 using qurable_examples::simulated_outage;
 using qurable_examples::split_secrets;
+using qurable_examples::stop_signal_set;
+using qurable_examples::wait_for_stop;
 
 // --demo signs with this secret. Never use it for a real endpoint.
 constexpr std::string_view demo_secret = "whsec_cXVyYWJsZS13ZWJob29rcyBkZW1vIHNlY3JldCwgMzI=";
@@ -167,16 +170,6 @@ qw::receiver_options make_options(options& o, qw::idempotency_store& processed) 
 // ---------------------------------------------------------------------------------------------------------------------
 // Running the server.
 
-// SIGINT and SIGTERM are blocked in every thread (threads inherit the mask of the thread that starts them) and
-// waited for by the main thread with sigtimedwait, so that stopping the server never happens inside a signal handler.
-sigset_t stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
-}
-
 int serve(options& o) {
   const char* secret_text = std::getenv(secret_env);
   const std::vector<std::string> secrets = split_secrets(secret_text != nullptr ? secret_text : "");
@@ -213,13 +206,7 @@ int serve(options& o) {
   log_line("listening on http://", o.host, ":", port, o.path, " (Standard Webhooks signatures, ", secrets.size(),
            " secret(s))");
 
-  const sigset_t signals = stop_signals();
-  const timespec tick{0, 200'000'000};
-  int signal = -1;
-  while (listening && signal < 0) {
-    signal = sigtimedwait(&signals, nullptr, &tick);
-    if (signal < 0 && errno != EAGAIN && errno != EINTR) break;
-  }
+  const int signal = wait_for_stop(stop_signal_set(), [&listening] { return listening.load(); });
   // Running handlers finish; requests still being read get a short grace; deliveries not answered are retried.
   server.stop_gracefully();
   listener.join();
@@ -295,8 +282,6 @@ int demo() {
 int main(int argc, char** argv) {
   options o;
   if (const std::optional<int> stop = parse_arguments(argc, argv, o)) return *stop;
-  // Before any thread starts, so that every thread inherits the mask.
-  const sigset_t signals = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  block_stop_signals();  // before any thread starts, so that every thread inherits the mask
   return o.demo ? demo() : serve(o);
 }

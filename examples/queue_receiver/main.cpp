@@ -51,6 +51,7 @@ namespace {
 
 // From examples/common/example_support.hpp.
 using qurable_examples::bind_port;
+using qurable_examples::block_stop_signals;
 using qurable_examples::hardened_server;
 using qurable_examples::http_limits;
 using qurable_examples::is_limit_flag;
@@ -63,6 +64,7 @@ using qurable_examples::secret_env;
 using qurable_examples::set_limit;
 using qurable_examples::simulated_outage;
 using qurable_examples::split_secrets;
+using qurable_examples::wait_for_stop;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The handlers: they run on the worker threads, after the 202, several at once (const, sharing nothing but
@@ -189,23 +191,12 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
   return std::nullopt;
 }
 
-// SIGINT and SIGTERM are blocked in every thread (threads inherit the mask of the thread that starts them) and
-// waited for by the main thread, so that stopping never happens inside a signal handler.
-sigset_t stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   options o;
   if (const std::optional<int> stop = parse_arguments(argc, argv, o)) return *stop;
-  const sigset_t signals = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts (the workers start with the queue)
+  const sigset_t signals = block_stop_signals();  // before any thread starts (the workers start with the queue)
 
   const char* secret_text = std::getenv(secret_env);
   const std::vector<std::string> secrets = split_secrets(secret_text != nullptr ? secret_text : "");
@@ -257,12 +248,7 @@ int main(int argc, char** argv) {
   log_line("listening on http://", o.host, ":", port, o.path, " (Standard Webhooks signatures, ", o.workers,
            " worker(s), capacity ", o.capacity, ", handlers take ", o.handler_delay_ms, " ms)");
 
-  const timespec tick{0, 200'000'000};
-  int signal = -1;
-  while (listening && signal < 0) {
-    signal = sigtimedwait(&signals, nullptr, &tick);
-    if (signal < 0 && errno != EAGAIN && errno != EINTR) break;
-  }
+  const int signal = wait_for_stop(signals, [&listening] { return listening.load(); });
   // Stop the HTTP server first (no new deliveries), then let the workers finish everything already accepted.
   server.stop_gracefully();
   listener.join();

@@ -15,9 +15,7 @@
 // so a delivery appended twice is handled once.
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -28,8 +26,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <pthread.h>
 
 #include <httplib.h>
 
@@ -48,6 +44,7 @@ namespace {
 
 // From examples/common/example_support.hpp.
 using qurable_examples::bind_port;
+using qurable_examples::block_stop_signals;
 using qurable_examples::hardened_server;
 using qurable_examples::http_limits;
 using qurable_examples::is_limit_flag;
@@ -60,6 +57,7 @@ using qurable_examples::secret_env;
 using qurable_examples::set_limit;
 using qurable_examples::simulated_outage;
 using qurable_examples::split_secrets;
+using qurable_examples::wait_for_stop;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Configuration.
@@ -181,16 +179,6 @@ std::optional<int> parse_arguments(int argc, char** argv, options& o) {
   return std::nullopt;
 }
 
-// SIGINT and SIGTERM are blocked in every thread (threads inherit the mask of the thread that starts them) and
-// waited for by the main thread, so that stopping never happens inside a signal handler.
-sigset_t stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
-}
-
 using worker = qw::redis_stream_worker<loyalty_handlers>;
 
 // The workers: one redis_stream_worker per thread (a worker object is single-threaded), each its own consumer in the
@@ -253,8 +241,7 @@ std::string redis_address(const qw::redis_connection_options& c) {
 int main(int argc, char** argv) {
   options o;
   if (const std::optional<int> stop = parse_arguments(argc, argv, o)) return *stop;
-  const sigset_t signals = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts
+  const sigset_t signals = block_stop_signals();  // before any thread starts
 
   std::optional<qw::authenticator> auth;
   if (o.http) {
@@ -322,12 +309,7 @@ int main(int argc, char** argv) {
              redis_address(o.stream.connection), ", group ", o.stream.group, ")");
   }
 
-  const timespec tick{0, 200'000'000};
-  int signal = -1;
-  while ((!o.http || listening) && signal < 0) {
-    signal = sigtimedwait(&signals, nullptr, &tick);
-    if (signal < 0 && errno != EAGAIN && errno != EINTR) break;
-  }
+  const int signal = wait_for_stop(signals, [&] { return !o.http || listening.load(); });
   // The HTTP side first (no new deliveries), then the workers: nothing is lost either way, since what a worker has not
   // acknowledged stays pending in the stream and is claimed by the next one.
   if (o.http) {

@@ -32,6 +32,13 @@ target_compile_definitions(qurable-http-bench PRIVATE
   QURABLE_BEAST_RECEIVER_EXE="$<TARGET_FILE:beast_receiver>")
 add_dependencies(qurable-http-bench qurable-http-bare-httplib qurable-http-bare-civetweb qurable-http-bare-beast
   httplib_receiver queue_receiver civetweb_receiver beast_receiver)
+# The durable receiver too, when it was built and a redis-server can be started for it.
+find_program(QURABLE_REDIS_SERVER_EXECUTABLE redis-server)
+if(TARGET stream_receiver AND QURABLE_REDIS_SERVER_EXECUTABLE)
+  target_compile_definitions(qurable-http-bench PRIVATE QURABLE_STREAM_RECEIVER_EXE="$<TARGET_FILE:stream_receiver>"
+    QURABLE_REDIS_SERVER="${QURABLE_REDIS_SERVER_EXECUTABLE}")
+  add_dependencies(qurable-http-bench stream_receiver)
+endif()
 foreach(_qw_target qurable-http-bench qurable-http-bare-httplib qurable-http-bare-civetweb qurable-http-bare-beast)
   set_target_properties(${_qw_target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/http)
   if(COMMAND qurable_webhooks_set_warnings)

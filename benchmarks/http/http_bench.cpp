@@ -25,11 +25,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -265,7 +267,28 @@ int main(int argc, char** argv) {
   }
   threads = std::min(threads, connections);
 
-  const std::vector<server_spec> servers = {
+#if defined(QURABLE_STREAM_RECEIVER_EXE)
+  // The durable receiver answers 202 once Redis has the event: a redis-server of the bench's own, on a unix socket,
+  // without persistence (the figure is the HTTP + XADD path, not the disk), killed with the bench.
+  char redis_dir[] = "/tmp/qw-http-bench-XXXXXX";
+  if (mkdtemp(redis_dir) == nullptr) return 1;
+  const std::string redis_socket = std::string(redis_dir) + "/redis.sock";
+  struct remove_at_exit {  // declared before the server, so destroyed after it is killed
+    std::string path;
+    ~remove_at_exit() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } redis_files{redis_dir};
+  qtest::child_process redis({QURABLE_REDIS_SERVER, "--port", "0", "--unixsocket", redis_socket, "--save", "",
+                              "--appendonly", "no", "--dir", redis_dir});
+  if (!redis.wait_for_text("Ready to accept connections", 10s)) {
+    std::fprintf(stderr, "qurable-http-bench: redis-server did not start:\n%s\n", redis.output().c_str());
+    return 1;
+  }
+#endif
+
+  std::vector<server_spec> servers = {
       {"bare_httplib", "cpp-httplib", {QURABLE_BARE_HTTPLIB_EXE, "0"}, ""},
       {"httplib_receiver", "cpp-httplib", {QURABLE_HTTPLIB_RECEIVER_EXE, "--port", "0"}, "bare_httplib"},
       {"queue_receiver",
@@ -277,6 +300,13 @@ int main(int argc, char** argv) {
       {"bare_beast", "Boost.Beast", {QURABLE_BARE_BEAST_EXE, "0"}, ""},
       {"beast_receiver", "Boost.Beast", {QURABLE_BEAST_RECEIVER_EXE, "--port", "0"}, "bare_beast"},
   };
+#if defined(QURABLE_STREAM_RECEIVER_EXE)
+  // Receive only: 202 once the XADD is confirmed. The workers' side has its own bench (qurable-stream-bench).
+  servers.push_back({"stream_receiver",
+                     "cpp-httplib",
+                     {QURABLE_STREAM_RECEIVER_EXE, "--port", "0", "--workers", "0", "--redis-socket", redis_socket},
+                     "bare_httplib"});
+#endif
 
   std::printf(
       "qurable-http-bench: %d keep-alive connections, %d client thread(s), %d round(s) of %d s per server "

@@ -282,7 +282,7 @@ int main(int argc, char** argv) {
   } redis_files{redis_dir};
   qtest::child_process redis({QURABLE_REDIS_SERVER, "--port", "0", "--unixsocket", redis_socket, "--save", "",
                               "--appendonly", "no", "--dir", redis_dir});
-  if (!redis.wait_for_text("Ready to accept connections", 10s)) {
+  if (!redis.wait_for_text("accept connections", 10s)) {  // "ready to accept connections at <socket>"
     std::fprintf(stderr, "qurable-http-bench: redis-server did not start:\n%s\n", redis.output().c_str());
     return 1;
   }

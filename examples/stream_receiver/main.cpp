@@ -273,8 +273,11 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<qw::redis_stream_receiver> webhooks;
   if (o.http) {
+    // One Redis connection per request thread: a request never waits for another's round trip to Redis.
+    qw::redis_stream_options receiver_stream = o.stream;
+    receiver_stream.connection.pool_size = o.limits.threads;
     webhooks = std::make_unique<qw::redis_stream_receiver>(qw::authentication::with(std::move(*auth)), receiver_options,
-                                                           o.stream);
+                                                           receiver_stream);
     // Not fatal: until Redis answers, deliveries get 503 + Retry-After and the platform retries them.
     if (!webhooks->ping()) {
       log_line("warning: Redis at ", redis_address(o.stream.connection), " does not answer (", webhooks->last_error(),
